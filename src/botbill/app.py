@@ -1,0 +1,129 @@
+"""The FastAPI application: routers, error rendering, and the lifespan's engine and jobs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from botbill import __version__
+from botbill.apps.routes import router as apps_router
+from botbill.events.routes import router as events_router
+from botbill.kit.clock import Clock, SystemClock
+from botbill.kit.db import build_engine
+from botbill.kit.problems import PROBLEM_CONTENT_TYPE, FieldError, Invalid, Problem
+from botbill.metering.jobs import CompletionJob
+from botbill.migrations import upgrade
+from botbill.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from botbill.ops.routes import router as ops_router
+from botbill.settings import Settings, get_settings
+from botbill.usage.routes import router as usage_router
+from botbill.workspaces.routes import router as members_router
+
+log = logging.getLogger("botbill.http")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = build_engine(settings.database_url)
+        if settings.migrate_on_start:
+            upgrade(engine)
+        app.state.engine = engine
+        job = None
+        if settings.jobs_enabled:
+            job = CompletionJob(engine, clock, interval=settings.completion_interval_seconds)
+            job.start()
+        try:
+            yield
+        finally:
+            if job is not None:
+                job.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="botbill",
+        version=__version__,
+        summary="Usage metering and billing for conversational-AI platforms.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    for router in (ops_router, events_router, apps_router, members_router, usage_router):
+        app.include_router(router)
+    _install_error_handlers(app)
+    _install_request_metrics(app)
+    return app
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    return JSONResponse(
+        problem.as_json(), status_code=problem.status, media_type=PROBLEM_CONTENT_TYPE
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_request: Request, error: Problem) -> JSONResponse:
+        return problem_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [FieldError(e["loc"], e["msg"]) for e in error.errors()]
+        summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:5])
+        return problem_response(Invalid(summary, errors=errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        problem = Problem(str(error.detail))
+        problem.status = error.status_code
+        problem.slug = {404: "not-found", 405: "method-not-allowed"}.get(
+            error.status_code, "http-error"
+        )
+        problem.title = str(error.detail)
+        return JSONResponse(
+            jsonable_encoder(problem.as_json()),
+            status_code=error.status_code,
+            media_type=PROBLEM_CONTENT_TYPE,
+            headers=getattr(error, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(Problem("an unexpected error occurred; it has been logged"))
+
+
+def _install_request_metrics(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - started
+        route: Any = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(path).observe(elapsed)
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "route": path,
+                "status": response.status_code,
+                "ms": round(elapsed * 1000, 2),
+            },
+        )
+        return response

@@ -1,0 +1,217 @@
+"""The ``botbill`` command: thin — parse, open a unit of work, call a service."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import Engine
+
+from botbill.kit.clock import SystemClock
+from botbill.kit.db import build_engine, unit_of_work
+from botbill.kit.instants import SECOND
+from botbill.migrations import upgrade
+from botbill.settings import get_settings
+from botbill.workspaces.keys import parse_scopes
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="botbill: usage metering and billing."
+)
+workspace_app = typer.Typer(no_args_is_help=True, help="Workspaces.")
+key_app = typer.Typer(no_args_is_help=True, help="API keys.")
+rollups_app = typer.Typer(no_args_is_help=True, help="Usage rollups.")
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(key_app, name="key")
+app.add_typer(rollups_app, name="rollups")
+
+err = Console(stderr=True)
+
+
+def _engine() -> Engine:
+    engine = build_engine(get_settings().database_url)
+    upgrade(engine)
+    return engine
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    engine = build_engine(get_settings().database_url)
+    upgrade(engine)
+    err.print(f"database at head ({engine.dialect.name})")
+
+
+@workspace_app.command("create")
+def workspace_create(
+    name: str,
+    timezone: Annotated[str, typer.Option(help="IANA timezone for buckets and periods.")] = "UTC",
+    currency: Annotated[str, typer.Option(help="ISO 4217 currency of balances.")] = "USD",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create a workspace and print its id and an admin API key (shown once)."""
+    from botbill.workspaces.service import create_workspace
+
+    engine = _engine()
+    try:
+        with unit_of_work(engine, write=True) as session:
+            workspace, issued = create_workspace(
+                session, name=name, timezone=timezone, currency=currency, now=SystemClock().now()
+            )
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    if as_json:
+        print(json.dumps({"workspace_id": workspace.id, "api_key": issued.secret}))
+    else:
+        err.print(f"workspace [bold]{workspace.id}[/bold] created")
+        print(issued.secret)
+
+
+@key_app.command("create")
+def key_create(
+    workspace: Annotated[str, typer.Option(help="Workspace id.")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated: ingest, read, admin.")] = "read",
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "cli",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create an API key; its secret is printed once and stored only as a digest."""
+    from botbill.kit.problems import NotFound
+    from botbill.workspaces.service import create_key, get_workspace
+
+    try:
+        scope_set = parse_scopes(scopes)
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    engine = _engine()
+    try:
+        with unit_of_work(engine, write=True) as session:
+            issued = create_key(
+                session,
+                workspace=get_workspace(session, workspace),
+                name=name,
+                scopes=scope_set,
+                now=SystemClock().now(),
+            )
+    except NotFound as error:
+        raise _fail(error.detail) from None
+    if as_json:
+        print(
+            json.dumps(
+                {"key_id": issued.key.id, "api_key": issued.secret, "scopes": sorted(scope_set)}
+            )
+        )
+    else:
+        print(issued.secret)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP server (migrates the database first)."""
+    import uvicorn
+
+    from botbill.app import create_app
+    from botbill.kit.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command("import")
+def import_events(
+    file: Annotated[str, typer.Argument(help="JSON lines file of CloudEvents, or - for stdin.")],
+    workspace: Annotated[str, typer.Option(help="Workspace id.")],
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Backfill events from JSON lines (no backfill window; future times still refused)."""
+    from botbill.events.importer import import_lines
+    from botbill.events.service import TimeLimits
+    from botbill.kit.problems import NotFound
+
+    settings = get_settings()
+    limits = TimeLimits(max_future=settings.max_future_seconds * SECOND, max_age=None)
+    engine = _engine()
+    stream: BinaryIO
+    if file == "-":
+        stream, total = sys.stdin.buffer, None
+    else:
+        path = Path(file)
+        if not path.is_file():
+            raise _fail(f"no file {file!r}")
+        stream, total = path.open("rb"), path.stat().st_size
+    progress = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+        transient=False,
+    )
+    with stream, progress:
+        task = progress.add_task("import", total=total)
+        try:
+            summary = import_lines(
+                engine,
+                SystemClock(),
+                workspace_id=workspace,
+                lines=stream,
+                limits=limits,
+                on_batch=lambda size: progress.advance(task, size),
+            )
+        except NotFound as error:
+            raise _fail(error.detail) from None
+    print(
+        json.dumps(
+            {
+                "accepted": summary.accepted,
+                "duplicates": summary.duplicates,
+                "rejected": len(summary.rejected),
+                "rejected_lines": [
+                    {"line": r.line, "reason": r.reason} for r in summary.rejected[:1000]
+                ],
+            }
+        )
+    )
+    for rejection in summary.rejected[:20]:
+        err.print(f"[yellow]line {rejection.line}[/yellow]: {rejection.reason}")
+    if summary.rejected:
+        raise typer.Exit(code=1)
+
+
+@rollups_app.command("rebuild")
+def rollups_rebuild(
+    workspace: Annotated[str | None, typer.Option(help="Only this workspace.")] = None,
+) -> None:
+    """Recompute billing sessions, seats and rollups from the raw events."""
+    from sqlalchemy import select
+
+    from botbill.events.service import rebuild
+    from botbill.workspaces.models import Workspace
+
+    engine = _engine()
+    with unit_of_work(engine, write=False) as session:
+        ids = (
+            [workspace]
+            if workspace
+            else list(session.scalars(select(Workspace.id).order_by(Workspace.id)))
+        )
+    with Progress(console=err) as progress:
+        task = progress.add_task("rebuilding", total=len(ids))
+        for workspace_id in ids:
+            with unit_of_work(engine, write=True) as session:
+                events = rebuild(session, workspace_id=workspace_id, now=SystemClock().now())
+            progress.advance(task)
+            err.print(f"{workspace_id}: {events} events replayed")

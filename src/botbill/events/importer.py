@@ -1,0 +1,115 @@
+"""``botbill import``: backfills from JSON lines, streamed in batches with bounded memory.
+
+Unlike the HTTP batch, an import keeps going past bad lines: each is reported with its
+line number and the rest is stored. Every batch is its own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from botbill.events.schemas import AnyEvent, event_adapter
+from botbill.events.service import TimeLimits, convert, meter_new, store
+from botbill.kit.clock import Clock
+from botbill.kit.db import unit_of_work
+from botbill.workspaces.service import get_workspace
+
+BATCH_LINES = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    line: int
+    reason: str
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def import_lines(
+    engine: Engine,
+    clock: Clock,
+    *,
+    workspace_id: str,
+    lines: Iterable[bytes],
+    limits: TimeLimits,
+    on_batch: Callable[[int], None] = lambda _bytes: None,
+) -> ImportSummary:
+    with unit_of_work(engine, write=False) as session:
+        get_workspace(session, workspace_id)
+    summary = ImportSummary()
+    for batch in _batches(lines):
+        events: list[AnyEvent] = []
+        numbers: list[int] = []
+        size = 0
+        for number, line in batch:
+            size += len(line)
+            try:
+                events.append(event_adapter.validate_json(line))
+                numbers.append(number)
+            except ValidationError as error:
+                summary.rejected.append(Rejection(number, _describe(error)))
+        if events:
+            _import_batch(engine, clock, workspace_id, events, numbers, limits, summary)
+        on_batch(size)
+    summary.rejected.sort(key=lambda rejection: rejection.line)
+    return summary
+
+
+def _import_batch(
+    engine: Engine,
+    clock: Clock,
+    workspace_id: str,
+    events: list[AnyEvent],
+    numbers: list[int],
+    limits: TimeLimits,
+    summary: ImportSummary,
+) -> None:
+    now = clock.now()
+    with unit_of_work(engine, write=True) as session:
+        rows, errors = convert(session, workspace_id, events, now=now, limits=limits)
+        bad: dict[int, str] = {}
+        for error in errors:
+            index = int(error.loc[1])
+            bad.setdefault(index, f"{error.loc[2]}: {error.msg}")
+        for index, reason in bad.items():
+            summary.rejected.append(Rejection(numbers[index], reason))
+        good = [row for index, row in enumerate(rows) if index not in bad]
+        fresh = store(session, good)
+        if fresh:
+            meter_new(session, workspace_id=workspace_id, fresh=fresh, now=now)
+    summary.accepted += len(fresh)
+    summary.duplicates += len(good) - len(fresh)
+
+
+def _batches(lines: Iterable[bytes]) -> Iterator[list[tuple[int, bytes]]]:
+    batch: list[tuple[int, bytes]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        batch.append((number, line))
+        if len(batch) >= BATCH_LINES:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    loc = ".".join(
+        str(part)
+        for part in first["loc"]
+        if not str(part).startswith(("conversation.", "agent.", "alert."))
+    )
+    if first["type"] == "union_tag_invalid":
+        return f"type: unknown event type {first.get('ctx', {}).get('tag')!r}"
+    return f"{loc}: {first['msg']}" if loc else str(first["msg"])

@@ -1,0 +1,39 @@
+"""FastAPI plumbing shared by every router: the engine, the clock, units of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from botbill.kit.clock import Clock
+from botbill.kit.db import unit_of_work
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def _read_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    with unit_of_work(engine, write=False) as session:
+        yield session
+
+
+def _write_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    with unit_of_work(engine, write=True) as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(_read_session)]
+WriteSession = Annotated[Session, Depends(_write_session)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ClockDep = Annotated[Clock, Depends(get_clock)]

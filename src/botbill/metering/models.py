@@ -1,0 +1,96 @@
+"""The engine's state: what it derived from raw events, kept current on every ingest."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from botbill.kit.db import Base, BigId
+
+
+class Conversation(Base):
+    """One conversation's bookkeeping; its row is also the lock that serializes its updates."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_due_at", "due_at"),)
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_event: Mapped[int] = mapped_column(BigInteger)
+    # When its open session completes by idle time, if nothing else arrives (µs).
+    due_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class BillingSession(Base):
+    """A usage, voice or alert session; only ``completed`` ones are counted and shown."""
+
+    __tablename__ = "billing_sessions"
+    __table_args__ = (
+        Index("ix_billing_sessions_workspace_start", "workspace_id", "start"),
+        Index("ix_billing_sessions_app_start", "workspace_id", "app_id", "start"),
+        Index("ix_billing_sessions_conversation", "workspace_id", "app_id", "conversation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    app_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str | None] = mapped_column(String(8), default=None)
+    conversation_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    conversation_session_start: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    conversation_session_end: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    ordinal: Mapped[int] = mapped_column(Integer, default=0)
+    start: Mapped[int] = mapped_column(BigInteger)
+    end: Mapped[int] = mapped_column(BigInteger)
+    completed: Mapped[bool] = mapped_column(Boolean)
+
+
+class UsageRollup(Base):
+    """Completed billing sessions per app and 15-minute UTC slot (by their start)."""
+
+    __tablename__ = "usage_rollups"
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    usage_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    alert_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    voice_sessions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkspaceUsageRollup(Base):
+    """The same counts summed over a workspace's apps, for the all-apps views."""
+
+    __tablename__ = "workspace_usage_rollups"
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    usage_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    alert_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    voice_sessions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgentSeat(Base):
+    """One (app, agent) pair; the row serializes updates of its intervals."""
+
+    __tablename__ = "agent_seats"
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class SeatInterval(Base):
+    __tablename__ = "seat_intervals"
+    __table_args__ = (
+        Index("ix_seat_intervals_workspace_start", "workspace_id", "start"),
+        Index("ix_seat_intervals_agent", "workspace_id", "app_id", "agent_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    app_id: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[str] = mapped_column(String(128))
+    start: Mapped[int] = mapped_column(BigInteger)
+    end: Mapped[int | None] = mapped_column(BigInteger, default=None)

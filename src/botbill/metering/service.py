@@ -1,0 +1,399 @@
+"""Keeping the engine's state current: billing sessions, rollups and seats.
+
+Every change goes through a diff: a conversation is recomputed from all its events, the
+result is compared with what is stored, and only the difference is written, so a late
+or repeated event moves the rollups by exactly what it changed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from botbill.kit.db import table_of
+from botbill.kit.instants import Micros, slot_of
+from botbill.metering.conversations import ConversationEvent, ConversationSession, sessionize
+from botbill.metering.models import (
+    AgentSeat,
+    BillingSession,
+    Conversation,
+    SeatInterval,
+    UsageRollup,
+    WorkspaceUsageRollup,
+)
+from botbill.metering.seats import SeatEvent, seat_intervals
+
+CHUNK = 500
+COUNT_COLUMNS = ("usage_sessions", "alert_sessions", "voice_sessions")
+COLUMN_OF_TYPE = {"usage": 0, "alert": 1, "voice": 2}
+
+ConversationKey = tuple[str, str]  # (app_id, conversation_id)
+SeatKey = tuple[str, str]  # (app_id, agent_id)
+# What identifies a stored billing session's content, for diffing.
+Signature = tuple[str, str, str, str | None, int | None, int | None, int, int, int, bool]
+Deltas = dict[tuple[str, int], list[int]]  # (app_id, slot) -> [usage, alert, voice]
+
+_bs = table_of(BillingSession).c
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def lock_conversations(
+    session: Session,
+    *,
+    workspace_id: str,
+    keys: Iterable[ConversationKey],
+    last_events: Mapping[ConversationKey, Micros],
+) -> None:
+    """Create or lock each conversation's row, in key order (no deadlocks between writers).
+
+    On PostgreSQL the upsert holds the row until commit, so a concurrent ingest of the same
+    conversation waits here and then reads the events this one stored.
+    """
+    table = table_of(Conversation)
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "app_id": app,
+            "conversation_id": conv,
+            "last_event": last_events[(app, conv)],
+        }
+        for app, conv in sorted(keys)
+    ]
+    for start in range(0, len(rows), CHUNK):
+        statement = _insert(session)(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=["workspace_id", "app_id", "conversation_id"],
+            set_={"last_event": table.c.last_event},
+        )
+        session.execute(statement, rows[start : start + CHUNK])
+
+
+def lock_seats(session: Session, *, workspace_id: str, keys: Iterable[SeatKey]) -> None:
+    table = table_of(AgentSeat)
+    rows = [
+        {"workspace_id": workspace_id, "app_id": app, "agent_id": agent}
+        for app, agent in sorted(keys)
+    ]
+    for start in range(0, len(rows), CHUNK):
+        statement = _insert(session)(table).on_conflict_do_update(
+            index_elements=["workspace_id", "app_id", "agent_id"],
+            set_={"agent_id": table.c.agent_id},
+        )
+        session.execute(statement, rows[start : start + CHUNK])
+
+
+def apply_conversations(
+    session: Session,
+    *,
+    workspace_id: str,
+    histories: Mapping[ConversationKey, Sequence[ConversationEvent]],
+    idle_timeouts: Mapping[str, Micros],
+    now: Micros,
+) -> None:
+    """Recompute these conversations from their full histories and store the difference."""
+    computed: dict[ConversationKey, list[ConversationSession]] = {
+        key: sessionize(events, idle_timeout=idle_timeouts[key[0]], now=now)
+        for key, events in histories.items()
+    }
+    wanted: set[Signature] = set()
+    for (app_id, conversation_id), sessions in computed.items():
+        for conversation_session in sessions:
+            wanted.update(_signatures(app_id, conversation_id, conversation_session))
+    stored = _stored_signatures(session, workspace_id, list(computed))
+    deltas: Deltas = defaultdict(lambda: [0, 0, 0])
+    gone = [row_id for signature, row_id in stored.items() if signature not in wanted]
+    for signature, _row_id in stored.items():
+        if signature not in wanted and signature[9]:
+            deltas[(signature[0], slot_of(signature[7]))][COLUMN_OF_TYPE[signature[2]]] -= 1
+    new = [signature for signature in wanted if signature not in stored]
+    for signature in new:
+        if signature[9]:
+            deltas[(signature[0], slot_of(signature[7]))][COLUMN_OF_TYPE[signature[2]]] += 1
+    for start in range(0, len(gone), CHUNK):
+        session.execute(delete(BillingSession).where(_bs.id.in_(gone[start : start + CHUNK])))
+    if new:
+        session.execute(
+            table_of(BillingSession).insert(), [_row(workspace_id, signature) for signature in new]
+        )
+    _update_conversations(session, workspace_id, histories, computed, idle_timeouts)
+    _bump_rollups(session, workspace_id, deltas)
+
+
+def _signatures(
+    app_id: str, conversation_id: str, conversation_session: ConversationSession
+) -> list[Signature]:
+    s = conversation_session
+    signatures: list[Signature] = []
+    for kind, blocks in (("usage", s.usage_blocks), ("voice", s.voice_blocks)):
+        for ordinal, block in enumerate(blocks):
+            signatures.append(
+                (
+                    app_id,
+                    conversation_id,
+                    kind,
+                    s.channel,
+                    s.start,
+                    s.end,
+                    ordinal,
+                    block.start,
+                    block.end,
+                    s.completed,
+                )
+            )
+    return signatures
+
+
+def _stored_signatures(
+    session: Session, workspace_id: str, keys: list[ConversationKey]
+) -> dict[Signature, int]:
+    stored: dict[Signature, int] = {}
+    for start in range(0, len(keys), CHUNK):
+        query = select(
+            _bs.app_id,
+            _bs.conversation_id,
+            _bs.type,
+            _bs.channel,
+            _bs.conversation_session_start,
+            _bs.conversation_session_end,
+            _bs.ordinal,
+            _bs.start,
+            _bs.end,
+            _bs.completed,
+            _bs.id,
+        ).where(
+            _bs.workspace_id == workspace_id,
+            tuple_(_bs.app_id, _bs.conversation_id).in_(keys[start : start + CHUNK]),
+        )
+        for row in session.execute(query):
+            stored[row[:10]] = row[10]
+    return stored
+
+
+def _row(workspace_id: str, signature: Signature) -> dict[str, Any]:
+    app_id, conversation_id, kind, channel, cs_start, cs_end, ordinal, start, end, completed = (
+        signature
+    )
+    return {
+        "workspace_id": workspace_id,
+        "app_id": app_id,
+        "type": kind,
+        "channel": channel,
+        "conversation_id": conversation_id,
+        "conversation_session_start": cs_start,
+        "conversation_session_end": cs_end,
+        "ordinal": ordinal,
+        "start": start,
+        "end": end,
+        "completed": completed,
+    }
+
+
+def _update_conversations(
+    session: Session,
+    workspace_id: str,
+    histories: Mapping[ConversationKey, Sequence[ConversationEvent]],
+    computed: Mapping[ConversationKey, list[ConversationSession]],
+    idle_timeouts: Mapping[str, Micros],
+) -> None:
+    table = table_of(Conversation)
+    params = []
+    for key, events in histories.items():
+        last_event = max(event.time for event in events)
+        sessions = computed[key]
+        open_billable = bool(sessions) and not sessions[-1].completed and sessions[-1].billable
+        due_at = last_event + idle_timeouts[key[0]] + 1 if open_billable else None
+        params.append(
+            {
+                "w": workspace_id,
+                "a": key[0],
+                "c": key[1],
+                "last_event": last_event,
+                "due_at": due_at,
+            }
+        )
+    if params:
+        session.execute(
+            update(table)
+            .where(
+                table.c.workspace_id == bindparam("w"),
+                table.c.app_id == bindparam("a"),
+                table.c.conversation_id == bindparam("c"),
+            )
+            .values(last_event=bindparam("last_event"), due_at=bindparam("due_at")),
+            params,
+            execution_options={"synchronize_session": False},
+        )
+
+
+def add_alerts(
+    session: Session, *, workspace_id: str, alerts: Sequence[tuple[str, Micros]]
+) -> None:
+    """One completed alert session per delivered (non-developer) alert, at its time."""
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "app_id": app_id,
+            "type": "alert",
+            "ordinal": 0,
+            "start": time,
+            "end": time,
+            "completed": True,
+        }
+        for app_id, time in alerts
+    ]
+    session.execute(table_of(BillingSession).insert(), rows)
+    deltas: Deltas = defaultdict(lambda: [0, 0, 0])
+    for app_id, time in alerts:
+        deltas[(app_id, slot_of(time))][1] += 1
+    _bump_rollups(session, workspace_id, deltas)
+
+
+def apply_seats(
+    session: Session, *, workspace_id: str, histories: Mapping[SeatKey, Sequence[SeatEvent]]
+) -> None:
+    """Replace the seat intervals of these (app, agent) pairs with their recomputed ones."""
+    table = table_of(SeatInterval)
+    keys = sorted(histories)
+    for start in range(0, len(keys), CHUNK):
+        session.execute(
+            delete(SeatInterval).where(
+                table.c.workspace_id == workspace_id,
+                tuple_(table.c.app_id, table.c.agent_id).in_(keys[start : start + CHUNK]),
+            )
+        )
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "app_id": app_id,
+            "agent_id": agent_id,
+            "start": i.start,
+            "end": i.end,
+        }
+        for (app_id, agent_id), events in histories.items()
+        for i in seat_intervals(events)
+    ]
+    if rows:
+        session.execute(table.insert(), rows)
+
+
+def complete_due(
+    session: Session, *, now: Micros, workspace_id: str | None = None, limit: int = 2_000
+) -> int:
+    """Complete the sessions whose idle timeout has passed; returns how many conversations.
+
+    On PostgreSQL the due rows are taken with SKIP LOCKED, so several processes share the
+    work and a conversation being ingested right now is left to that ingest.
+    """
+    table = table_of(Conversation)
+    query = select(table.c.app_id, table.c.conversation_id, table.c.workspace_id).where(
+        table.c.due_at <= now
+    )
+    if workspace_id is not None:
+        query = query.where(table.c.workspace_id == workspace_id)
+    query = query.limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    due = list(session.execute(query))
+    by_workspace: dict[str, list[ConversationKey]] = defaultdict(list)
+    for app_id, conversation_id, ws in due:
+        by_workspace[ws].append((app_id, conversation_id))
+    for ws, keys in by_workspace.items():
+        deltas: Deltas = defaultdict(lambda: [0, 0, 0])
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            where = (
+                _bs.workspace_id == ws,
+                tuple_(_bs.app_id, _bs.conversation_id).in_(chunk),
+                _bs.completed.is_(False),
+            )
+            for app_id, kind, block_start in session.execute(
+                select(_bs.app_id, _bs.type, _bs.start).where(*where)
+            ):
+                deltas[(app_id, slot_of(block_start))][COLUMN_OF_TYPE[kind]] += 1
+            session.execute(update(BillingSession).where(*where).values(completed=True))
+            session.execute(
+                update(Conversation)
+                .where(
+                    table.c.workspace_id == ws,
+                    tuple_(table.c.app_id, table.c.conversation_id).in_(chunk),
+                )
+                .values(due_at=None)
+            )
+        _bump_rollups(session, ws, deltas)
+    return len(due)
+
+
+def has_due(session: Session, *, workspace_id: str, now: Micros) -> bool:
+    table = table_of(Conversation)
+    query = (
+        select(table.c.app_id)
+        .where(table.c.workspace_id == workspace_id, table.c.due_at <= now)
+        .limit(1)
+    )
+    return session.execute(query).first() is not None
+
+
+def _bump_rollups(session: Session, workspace_id: str, deltas: Deltas) -> None:
+    """Add the deltas to both rollups, in key order so concurrent writers never deadlock."""
+    app_rows = [
+        {
+            "workspace_id": workspace_id,
+            "app_id": app_id,
+            "slot": slot,
+            **dict(zip(COUNT_COLUMNS, counts, strict=True)),
+        }
+        for (app_id, slot), counts in sorted(deltas.items())
+        if any(counts)
+    ]
+    if not app_rows:
+        return
+    per_slot: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (_app_id, slot), counts in deltas.items():
+        for index, count in enumerate(counts):
+            per_slot[slot][index] += count
+    workspace_rows = [
+        {
+            "workspace_id": workspace_id,
+            "slot": slot,
+            **dict(zip(COUNT_COLUMNS, counts, strict=True)),
+        }
+        for slot, counts in sorted(per_slot.items())
+        if any(counts)
+    ]
+    insert = _insert(session)
+    for model, rows, keys in (
+        (UsageRollup, app_rows, ["workspace_id", "app_id", "slot"]),
+        (WorkspaceUsageRollup, workspace_rows, ["workspace_id", "slot"]),
+    ):
+        table = table_of(model)
+        for start in range(0, len(rows), CHUNK):
+            statement = insert(table)
+            statement = statement.on_conflict_do_update(
+                index_elements=keys,
+                set_={
+                    column: table.c[column] + statement.excluded[column] for column in COUNT_COLUMNS
+                },
+            )
+            session.execute(statement, rows[start : start + CHUNK])
+
+
+def reset(session: Session, *, workspace_id: str) -> None:
+    """Forget everything derived for a workspace (before a rebuild from raw events)."""
+    for model in (
+        BillingSession,
+        UsageRollup,
+        WorkspaceUsageRollup,
+        SeatInterval,
+        AgentSeat,
+        Conversation,
+    ):
+        session.execute(delete(model).where(table_of(model).c.workspace_id == workspace_id))

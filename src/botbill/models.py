@@ -1,0 +1,31 @@
+"""Every table botbill owns, imported once so the metadata (and Alembic) sees them all."""
+
+from botbill.apps.models import App
+from botbill.events.models import Event
+from botbill.kit.db import Base
+from botbill.metering.models import (
+    AgentSeat,
+    BillingSession,
+    Conversation,
+    SeatInterval,
+    UsageRollup,
+    WorkspaceUsageRollup,
+)
+from botbill.workspaces.models import ApiKey, Member, Workspace
+
+metadata = Base.metadata
+
+__all__ = [
+    "AgentSeat",
+    "ApiKey",
+    "App",
+    "BillingSession",
+    "Conversation",
+    "Event",
+    "Member",
+    "SeatInterval",
+    "UsageRollup",
+    "Workspace",
+    "WorkspaceUsageRollup",
+    "metadata",
+]

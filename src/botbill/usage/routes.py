@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from botbill.apps.service import get_app
+from botbill.kit.clock import Clock
+from botbill.kit.db import unit_of_work
+from botbill.kit.instants import to_micros
+from botbill.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from botbill.kit.problems import Invalid
+from botbill.kit.web import ClockDep, EngineDep
+from botbill.usage import service
+from botbill.usage.buckets import Granularity, RangeError, RangeKind, window
+from botbill.usage.schemas import BillingSessionOut, UsageReport
+from botbill.workspaces.auth import Reader
+from botbill.workspaces.service import get_workspace
+
+router = APIRouter(tags=["usage"])
+
+CSV_COLUMNS = (
+    "start",
+    "end",
+    "billing_sessions",
+    "usage_sessions",
+    "alert_sessions",
+    "voice_sessions",
+    "agents",
+)
+
+
+def _report(
+    session: Session,
+    clock: Clock,
+    *,
+    workspace_id: str,
+    app_id: str | None,
+    range_: RangeKind,
+    from_: date | None,
+    to: date | None,
+    granularity: Granularity | None,
+    tz: str | None,
+) -> UsageReport:
+    workspace = get_workspace(session, workspace_id)
+    if app_id is not None:
+        get_app(session, workspace_id, app_id)
+    now = clock.now()
+    try:
+        span = window(
+            range=range_,
+            tz=tz or workspace.timezone,
+            now=now,
+            granularity=granularity,
+            from_date=from_,
+            to_date=to,
+        )
+    except RangeError as error:
+        raise Invalid.at(["query", error.field], str(error)) from None
+    return service.usage_report(
+        session, workspace_id=workspace_id, app_id=app_id, window=span, now=now
+    )
+
+
+@router.get("/v1/usage", response_model=None)
+def get_usage(
+    caller: Reader,
+    engine: EngineDep,
+    clock: ClockDep,
+    range: Annotated[RangeKind, Query(description="24h, 7d, 30d or custom")],
+    app_id: str | None = None,
+    from_: Annotated[
+        date | None, Query(alias="from", description="Local date, with custom")
+    ] = None,
+    to: Annotated[date | None, Query(description="Local date (inclusive), with custom")] = None,
+    granularity: Granularity | None = None,
+    tz: Annotated[str | None, Query(description="IANA timezone; default the workspace's")] = None,
+) -> JSONResponse:
+    report = _usage(caller.workspace_id, engine, clock, app_id, range, from_, to, granularity, tz)
+    return JSONResponse(report.as_json())
+
+
+@router.get("/v1/usage.csv", response_class=Response)
+def get_usage_csv(
+    caller: Reader,
+    engine: EngineDep,
+    clock: ClockDep,
+    range: Annotated[RangeKind, Query(description="24h, 7d, 30d or custom")],
+    app_id: str | None = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+    granularity: Granularity | None = None,
+    tz: str | None = None,
+) -> Response:
+    report = _usage(caller.workspace_id, engine, clock, app_id, range, from_, to, granularity, tz)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for point in report.series:
+        writer.writerow([getattr(point, column) for column in CSV_COLUMNS])
+    filename = f"usage-{report.app_id or 'all-apps'}-{report.range}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _usage(
+    workspace_id: str,
+    engine: EngineDep,
+    clock: Clock,
+    app_id: str | None,
+    range_: RangeKind,
+    from_: date | None,
+    to: date | None,
+    granularity: Granularity | None,
+    tz: str | None,
+) -> UsageReport:
+    service.settle(engine, clock, workspace_id=workspace_id)
+    with unit_of_work(engine, write=False) as session:
+        return _report(
+            session,
+            clock,
+            workspace_id=workspace_id,
+            app_id=app_id,
+            range_=range_,
+            from_=from_,
+            to=to,
+            granularity=granularity,
+            tz=tz,
+        )
+
+
+@router.get("/v1/billing-sessions")
+def list_billing_sessions(
+    caller: Reader,
+    engine: EngineDep,
+    clock: ClockDep,
+    from_: Annotated[datetime, Query(alias="from", description="RFC 3339 instant (inclusive)")],
+    to: Annotated[datetime, Query(description="RFC 3339 instant (exclusive)")],
+    app_id: str | None = None,
+    type: Literal["usage", "alert", "voice"] | None = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[BillingSessionOut]:
+    for name, value in (("from", from_), ("to", to)):
+        if value.tzinfo is None:
+            raise Invalid.at(
+                ["query", name], "an instant needs a UTC offset, e.g. 2026-11-26T09:30:00Z"
+            )
+    start, end = to_micros(from_), to_micros(to)
+    if start > end:
+        raise Invalid.at(["query", "to"], "'to' is before 'from'")
+    position = decode_cursor(cursor, arity=2)
+    after = (int(position[0]), int(position[1])) if position else None
+    service.settle(engine, clock, workspace_id=caller.workspace_id)
+    with unit_of_work(engine, write=False) as session:
+        if app_id is not None:
+            get_app(session, caller.workspace_id, app_id)
+        rows = service.billing_sessions(
+            session,
+            workspace_id=caller.workspace_id,
+            app_id=app_id,
+            start=start,
+            end=end,
+            kind=type,
+            after=after,
+            limit=limit + 1,
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor([rows[-1].start, rows[-1].id]) if more else None
+    return Page(items=[service.billing_session_out(row) for row in rows], next_cursor=next_cursor)

@@ -1,0 +1,161 @@
+"""Usage series and billing-session lists, read from rollups and derived state only."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.orm import Session
+
+from botbill.kit.clock import Clock
+from botbill.kit.db import table_of, unit_of_work
+from botbill.kit.instants import SLOT, Micros, from_micros
+from botbill.metering.jobs import run_completion
+from botbill.metering.models import BillingSession, SeatInterval, UsageRollup, WorkspaceUsageRollup
+from botbill.metering.seats import SeatInterval as Interval
+from botbill.metering.seats import agent_count, agent_counts
+from botbill.metering.service import has_due
+from botbill.usage.buckets import Window, bucket_index, local_iso
+from botbill.usage.schemas import BillingSessionOut, UsageCounts, UsagePoint, UsageReport
+
+
+def settle(engine: Engine, clock: Clock, *, workspace_id: str) -> None:
+    """Complete this workspace's sessions that went idle since the job last ran.
+
+    The job runs every few seconds; settling here makes every answer exact at its ``now``.
+    """
+    with unit_of_work(engine, write=False) as session:
+        due = has_due(session, workspace_id=workspace_id, now=clock.now())
+    if due:
+        run_completion(engine, clock, workspace_id=workspace_id)
+
+
+def usage_report(
+    session: Session, *, workspace_id: str, app_id: str | None, window: Window, now: Micros
+) -> UsageReport:
+    sums = _session_counts(session, workspace_id=workspace_id, app_id=app_id, window=window)
+    seats = _seats(session, workspace_id=workspace_id, app_id=app_id, window=window)
+    bounds = [(bucket.start, bucket.end) for bucket in window.buckets]
+    agents = agent_counts(seats, bounds, now=now)
+    series = []
+    for index, bucket in enumerate(window.buckets):
+        usage, alert, voice = sums[index]
+        series.append(
+            UsagePoint(
+                start=local_iso(bucket.start, window.tz),
+                end=local_iso(bucket.end, window.tz),
+                billing_sessions=usage + alert,
+                usage_sessions=usage,
+                alert_sessions=alert,
+                voice_sessions=voice,
+                agents=agents[index],
+            )
+        )
+    usage_total = sum(point.usage_sessions for point in series)
+    alert_total = sum(point.alert_sessions for point in series)
+    totals = UsageCounts(
+        billing_sessions=usage_total + alert_total,
+        usage_sessions=usage_total,
+        alert_sessions=alert_total,
+        voice_sessions=sum(point.voice_sessions for point in series),
+        agents=agent_count(seats, window.start, window.end, now=now),
+    )
+    return UsageReport(
+        app_id=app_id,
+        tz=window.tz,
+        range=window.range.value,
+        granularity=window.granularity.value,
+        from_=local_iso(window.start, window.tz),
+        to=local_iso(window.end, window.tz),
+        series=series,
+        totals=totals,
+    )
+
+
+def _session_counts(
+    session: Session, *, workspace_id: str, app_id: str | None, window: Window
+) -> list[list[int]]:
+    first_slot, end_slot = window.start // SLOT, window.end // SLOT
+    if app_id is None:
+        r = table_of(WorkspaceUsageRollup).c
+        query = select(r.slot, r.usage_sessions, r.alert_sessions, r.voice_sessions).where(
+            r.workspace_id == workspace_id
+        )
+    else:
+        a = table_of(UsageRollup).c
+        query = select(a.slot, a.usage_sessions, a.alert_sessions, a.voice_sessions).where(
+            a.workspace_id == workspace_id, a.app_id == app_id
+        )
+        r = a
+    query = query.where(r.slot >= first_slot, r.slot < end_slot)
+    index_of = bucket_index(window)
+    sums = [[0, 0, 0] for _ in window.buckets]
+    for slot, usage, alert, voice in session.execute(query):
+        index = index_of(slot)
+        if index >= 0:
+            bucket = sums[index]
+            bucket[0] += usage
+            bucket[1] += alert
+            bucket[2] += voice
+    return sums
+
+
+def _seats(
+    session: Session, *, workspace_id: str, app_id: str | None, window: Window
+) -> dict[tuple[str, str], list[Interval]]:
+    s = table_of(SeatInterval).c
+    query = select(s.app_id, s.agent_id, s.start, s.end).where(
+        s.workspace_id == workspace_id,
+        s.start < window.end,
+        or_(s.end.is_(None), s.end > window.start),
+    )
+    if app_id is not None:
+        query = query.where(s.app_id == app_id)
+    seats: dict[tuple[str, str], list[Interval]] = defaultdict(list)
+    for app, agent, start, end in session.execute(query):
+        seats[(app, agent)].append(Interval(start=start, end=end))
+    return seats
+
+
+def billing_sessions(
+    session: Session,
+    *,
+    workspace_id: str,
+    app_id: str | None,
+    start: Micros,
+    end: Micros,
+    kind: str | None,
+    after: tuple[int, int] | None,
+    limit: int,
+) -> list[BillingSession]:
+    b = table_of(BillingSession).c
+    query = select(BillingSession).where(
+        b.workspace_id == workspace_id, b.completed.is_(True), b.start >= start, b.start < end
+    )
+    if app_id is not None:
+        query = query.where(b.app_id == app_id)
+    if kind is not None:
+        query = query.where(b.type == kind)
+    if after is not None:
+        after_start, after_id = after
+        query = query.where(
+            or_(b.start > after_start, (b.start == after_start) & (b.id > after_id))
+        )
+    return list(session.scalars(query.order_by(b.start, b.id).limit(limit)))
+
+
+def billing_session_out(row: BillingSession) -> BillingSessionOut:
+    def iso(instant: Micros | None) -> str | None:
+        return None if instant is None else from_micros(instant).isoformat().replace("+00:00", "Z")
+
+    return BillingSessionOut(
+        billing_session_id=f"bs_{row.id}",
+        type=row.type,
+        app_id=row.app_id,
+        channel=row.channel,
+        conversation_id=row.conversation_id,
+        conversation_session_start=iso(row.conversation_session_start),
+        conversation_session_end=iso(row.conversation_session_end),
+        start=iso(row.start) or "",
+        end=iso(row.end) or "",
+    )

@@ -1,0 +1,60 @@
+"""Who is calling: an API key's workspace and scopes, checked once per request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from botbill.kit.db import unit_of_work
+from botbill.kit.problems import Forbidden, Unauthorized
+from botbill.kit.web import EngineDep
+from botbill.workspaces.keys import Scope
+from botbill.workspaces.service import find_key
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    workspace_id: str
+    key_id: str
+    scopes: frozenset[str]
+
+    def allows(self, scope: Scope) -> bool:
+        return Scope.ADMIN in self.scopes or scope in self.scopes
+
+
+def _bearer_secret(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <key>'")
+    return secret.strip()
+
+
+def authenticate(request: Request, engine: EngineDep) -> Caller:
+    secret = _bearer_secret(request)
+    with unit_of_work(engine, write=False) as session:
+        key = find_key(session, secret)
+        if key is None:
+            raise Unauthorized("unknown or revoked API key")
+        caller = Caller(workspace_id=key.workspace_id, key_id=key.id, scopes=key.scope_set)
+    request.state.caller = caller
+    return caller
+
+
+def require(scope: Scope) -> Callable[[Caller], Caller]:
+    def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+        if not caller.allows(scope):
+            raise Forbidden(f"this API key lacks the {scope.value!r} scope")
+        return caller
+
+    return check
+
+
+Reader = Annotated[Caller, Depends(require(Scope.READ))]
+Admin = Annotated[Caller, Depends(require(Scope.ADMIN))]
+Ingester = Annotated[Caller, Depends(require(Scope.INGEST))]

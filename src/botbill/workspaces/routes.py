@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from botbill.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from botbill.kit.web import ClockDep, ReadSession, WriteSession
+from botbill.workspaces import service
+from botbill.workspaces.auth import Admin, Reader
+from botbill.workspaces.models import Member
+from botbill.workspaces.schemas import MemberCreate, MemberOut, MemberUpdate
+
+router = APIRouter(prefix="/v1/members", tags=["members"])
+
+
+def _out(member: Member) -> MemberOut:
+    return MemberOut(
+        email=member.email,
+        name=member.name,
+        role=member.role,
+        created_at=member.created_at,
+        has_password=member.password_hash is not None,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def add_member(
+    body: MemberCreate, caller: Admin, session: WriteSession, clock: ClockDep
+) -> MemberOut:
+    return _out(service.add_member(session, caller.workspace_id, body, now=clock.now()))
+
+
+@router.get("")
+def list_members(
+    caller: Reader, session: ReadSession, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> Page[MemberOut]:
+    position = decode_cursor(cursor, arity=1)
+    after = str(position[0]) if position else None
+    members = service.list_members(session, caller.workspace_id, after=after, limit=limit + 1)
+    more = len(members) > limit
+    members = members[:limit]
+    next_cursor = encode_cursor([members[-1].email]) if more else None
+    return Page(items=[_out(m) for m in members], next_cursor=next_cursor)
+
+
+@router.patch("/{email}")
+def change_role(email: str, body: MemberUpdate, caller: Admin, session: WriteSession) -> MemberOut:
+    return _out(service.change_role(session, caller.workspace_id, email, body.role))
+
+
+@router.delete("/{email}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_member(email: str, caller: Admin, session: WriteSession) -> Response:
+    service.remove_member(session, caller.workspace_id, email)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
