@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
+import orjson
+from sqlalchemy import Engine, select
 
+from botbill.events.models import Event
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import to_micros
 from botbill.workspaces.keys import Scope
@@ -76,3 +78,53 @@ def event(
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+def send_events(
+    http: httpx.Client,
+    *,
+    key: str,
+    body: Any,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST /v1/events with ``body`` serialized as JSON (bytes are sent as they are)."""
+    content = body if isinstance(body, bytes) else orjson.dumps(body)
+    return http.post(
+        "/v1/events",
+        content=content,
+        headers={**auth(key), "content-type": content_type, **(headers or {})},
+    )
+
+
+def make_member(
+    http: httpx.Client, *, key: str, email: str, role: str = "admin", name: str | None = None
+) -> dict[str, Any]:
+    body = {"email": email, "name": name or email.split("@", 1)[0].title(), "role": role}
+    response = http.post("/v1/members", json=body, headers=auth(key))
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def stored_events(engine: Engine) -> list[Event]:
+    """Every raw event in the database, in arrival order."""
+    with unit_of_work(engine, write=False) as session:
+        return list(session.scalars(select(Event).order_by(Event.seq)))
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The problem+json body of an error response, after checking its status and shape."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert isinstance(body["type"], str) and body["type"]
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body
+
+
+def error_locs(body: dict[str, Any]) -> list[list[str | int]]:
+    """The ``loc`` of every entry of a problem's ``errors``."""
+    return [error["loc"] for error in body.get("errors", [])]

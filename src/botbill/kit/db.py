@@ -117,8 +117,8 @@ def unit_of_work(engine: Engine, *, write: bool) -> Iterator[Session]:
             yield session
             if write:
                 session.commit()
-            else:
-                session.rollback()
+            # A reading unit just closes: the connection's transaction ends, and the
+            # objects it loaded stay readable (a rollback would expire them).
         except BaseException:
             session.rollback()
             raise
