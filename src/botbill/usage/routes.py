@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from botbill.apps.service import get_app
 from botbill.kit.clock import Clock
@@ -19,7 +20,7 @@ from botbill.kit.web import ClockDep, EngineDep
 from botbill.usage import service
 from botbill.usage.buckets import Granularity, RangeError, RangeKind, window
 from botbill.usage.schemas import BillingSessionOut, UsageReport
-from botbill.workspaces.auth import Reader
+from botbill.workspaces.auth import Caller, Reader
 from botbill.workspaces.service import get_workspace
 
 router = APIRouter(tags=["usage"])
@@ -35,54 +36,64 @@ CSV_COLUMNS = (
 )
 
 
-def _report(
-    session: Session,
-    clock: Clock,
-    *,
-    workspace_id: str,
-    app_id: str | None,
-    range_: RangeKind,
-    from_: date | None,
-    to: date | None,
-    granularity: Granularity | None,
-    tz: str | None,
-) -> UsageReport:
-    workspace = get_workspace(session, workspace_id)
-    if app_id is not None:
-        get_app(session, workspace_id, app_id)
-    now = clock.now()
-    try:
-        span = window(
-            range=range_,
-            tz=tz or workspace.timezone,
-            now=now,
-            granularity=granularity,
-            from_date=from_,
-            to_date=to,
-        )
-    except RangeError as error:
-        raise Invalid.at(["query", error.field], str(error)) from None
-    return service.usage_report(
-        session, workspace_id=workspace_id, app_id=app_id, window=span, now=now
-    )
+@dataclass(frozen=True, slots=True)
+class UsageQuery:
+    """The query of GET /v1/usage and /v1/usage.csv (API.md, Usage)."""
+
+    range: RangeKind
+    app_id: str | None
+    from_: date | None
+    to: date | None
+    granularity: Granularity | None
+    tz: str | None
 
 
-@router.get("/v1/usage", response_model=None)
-def get_usage(
-    caller: Reader,
-    engine: EngineDep,
-    clock: ClockDep,
+def usage_query(
     range: Annotated[RangeKind, Query(description="24h, 7d, 30d or custom")],
-    app_id: str | None = None,
+    app_id: Annotated[str | None, Query(description="One app; absent = all apps")] = None,
     from_: Annotated[
         date | None, Query(alias="from", description="Local date, with custom")
     ] = None,
     to: Annotated[date | None, Query(description="Local date (inclusive), with custom")] = None,
-    granularity: Granularity | None = None,
+    granularity: Annotated[
+        Granularity | None, Query(description="Default: hour for 24h, day otherwise")
+    ] = None,
     tz: Annotated[str | None, Query(description="IANA timezone; default the workspace's")] = None,
+) -> UsageQuery:
+    return UsageQuery(range, app_id, from_, to, granularity, tz)
+
+
+def _usage(caller: Caller, engine: Engine, clock: Clock, query: UsageQuery) -> UsageReport:
+    service.settle(engine, clock, workspace_id=caller.workspace_id)
+    with unit_of_work(engine, write=False) as session:
+        workspace = get_workspace(session, caller.workspace_id)
+        if query.app_id is not None:
+            get_app(session, caller.workspace_id, query.app_id)
+        now = clock.now()
+        try:
+            span = window(
+                range=query.range,
+                tz=query.tz or workspace.timezone,
+                now=now,
+                granularity=query.granularity,
+                from_date=query.from_,
+                to_date=query.to,
+            )
+        except RangeError as error:
+            raise Invalid.at(["query", error.field], str(error)) from None
+        return service.usage_report(
+            session, workspace_id=caller.workspace_id, app_id=query.app_id, window=span, now=now
+        )
+
+
+@router.get("/v1/usage", response_model=UsageReport)
+def get_usage(
+    caller: Reader,
+    engine: EngineDep,
+    clock: ClockDep,
+    query: Annotated[UsageQuery, Depends(usage_query)],
 ) -> JSONResponse:
-    report = _usage(caller.workspace_id, engine, clock, app_id, range, from_, to, granularity, tz)
-    return JSONResponse(report.as_json())
+    return JSONResponse(_usage(caller, engine, clock, query).as_json())
 
 
 @router.get("/v1/usage.csv", response_class=Response)
@@ -90,14 +101,9 @@ def get_usage_csv(
     caller: Reader,
     engine: EngineDep,
     clock: ClockDep,
-    range: Annotated[RangeKind, Query(description="24h, 7d, 30d or custom")],
-    app_id: str | None = None,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
-    granularity: Granularity | None = None,
-    tz: str | None = None,
+    query: Annotated[UsageQuery, Depends(usage_query)],
 ) -> Response:
-    report = _usage(caller.workspace_id, engine, clock, app_id, range, from_, to, granularity, tz)
+    report = _usage(caller, engine, clock, query)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -109,32 +115,6 @@ def get_usage_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def _usage(
-    workspace_id: str,
-    engine: EngineDep,
-    clock: Clock,
-    app_id: str | None,
-    range_: RangeKind,
-    from_: date | None,
-    to: date | None,
-    granularity: Granularity | None,
-    tz: str | None,
-) -> UsageReport:
-    service.settle(engine, clock, workspace_id=workspace_id)
-    with unit_of_work(engine, write=False) as session:
-        return _report(
-            session,
-            clock,
-            workspace_id=workspace_id,
-            app_id=app_id,
-            range_=range_,
-            from_=from_,
-            to=to,
-            granularity=granularity,
-            tz=tz,
-        )
 
 
 @router.get("/v1/billing-sessions")
