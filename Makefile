@@ -35,3 +35,9 @@ check: lint typecheck test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache botbill.db
+
+bench: setup
+	$(BIN)/python -m bench.run --size full
+
+bench-quick: setup
+	$(BIN)/python -m bench.run --size quick

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from botbill.apps.models import App
@@ -51,7 +52,10 @@ def create_app(session: Session, workspace_id: str, spec: AppCreate, *, now: Mic
         created_at=from_micros(now),
     )
     session.add(app)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same id, created by a concurrent request
+        raise Conflict(f"an app {app_id!r} already exists in this workspace") from None
     return app
 
 
@@ -78,8 +82,12 @@ def owner_emails(session: Session, apps: list[App]) -> dict[str, str]:
     ids = {app.owner_id for app in apps if app.owner_id}
     if not ids:
         return {}
-    rows = session.execute(select(Member.id, Member.email).where(Member.id.in_(ids)))
-    return dict(rows)
+    emails: dict[str, str] = {}
+    for member_id, email in session.execute(
+        select(Member.id, Member.email).where(Member.id.in_(ids))
+    ):
+        emails[member_id] = email
+    return emails
 
 
 def _owner(

@@ -12,7 +12,10 @@ class Conversation(Base):
     """One conversation's bookkeeping; its row is also the lock that serializes its updates."""
 
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_due_at", "due_at"),)
+    __table_args__ = (
+        Index("ix_conversations_due_at", "due_at"),
+        Index("ix_conversations_workspace_due_at", "workspace_id", "due_at"),
+    )
 
     workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     app_id: Mapped[str] = mapped_column(String(64), primary_key=True)

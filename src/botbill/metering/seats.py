@@ -7,6 +7,7 @@ so the same agent working all week is one agent for the week and one on each day
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -99,5 +100,24 @@ def agent_counts(
     *,
     now: Micros,
 ) -> list[int]:
-    """The agent count of each bucket ``[start, end)``, in the order given."""
-    return [agent_count(seats, start, end, now=now) for start, end in bucket_bounds]
+    """The agent count of each bucket ``[start, end)``, in the order given.
+
+    The buckets must be sorted and disjoint (a window's are). Each interval is matched
+    only to the buckets it can touch (found by bisection), so the cost grows with the
+    intervals and the buckets they overlap, not with their product.
+    """
+    starts = [start for start, _ in bucket_bounds]
+    ends = [end for _, end in bucket_bounds]
+    counts = [0] * len(bucket_bounds)
+    for intervals in seats.values():
+        held: set[int] = set()
+        for interval in intervals:
+            interval_end = now if interval.end is None else interval.end
+            if interval.start >= interval_end:
+                continue
+            first = bisect_right(ends, interval.start)  # the first bucket ending after it starts
+            last = bisect_left(starts, interval_end)  # past the last bucket starting before it ends
+            held.update(i for i in range(first, last) if starts[i] < ends[i])
+        for index in held:
+            counts[index] += 1
+    return counts

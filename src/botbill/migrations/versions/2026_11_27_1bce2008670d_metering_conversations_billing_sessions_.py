@@ -19,7 +19,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "agent_seats",
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
@@ -120,7 +119,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     op.drop_table("workspace_usage_rollups")
     op.drop_table("usage_rollups")
     with op.batch_alter_table("seat_intervals", schema=None) as batch_op:

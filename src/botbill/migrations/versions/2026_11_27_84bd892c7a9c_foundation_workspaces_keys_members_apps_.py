@@ -19,7 +19,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "events",
         sa.Column(
@@ -127,7 +126,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     op.drop_table("apps")
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_members_workspace_id"))

@@ -1,0 +1,43 @@
+"""The ingest benchmark's client: a separate process posting prepared 1,000-event batches."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+CONCURRENCY = 2
+
+
+def main() -> None:
+    url, key, folder = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    bodies = [path.read_bytes() for path in sorted(folder.glob("*.json"))]
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "Content-Type": "application/cloudevents-batch+json",
+    }
+    accepted = [0] * CONCURRENCY
+
+    def send(worker: int) -> None:
+        with httpx.Client(base_url=url, headers=headers, timeout=120) as http:
+            for body in bodies[worker::CONCURRENCY]:
+                response = http.post("/v1/events", content=body)
+                response.raise_for_status()
+                accepted[worker] += response.json()["accepted"]
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=send, args=(i,)) for i in range(CONCURRENCY)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    seconds = time.perf_counter() - started
+    print(json.dumps({"events": sum(accepted), "seconds": seconds, "batches": len(bodies)}))
+
+
+if __name__ == "__main__":
+    main()

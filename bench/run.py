@@ -1,0 +1,429 @@
+"""botbill's benchmark: ingest, usage queries and import memory, beside baselines.
+
+    python -m bench.run --size quick     # make bench-quick (about 1M events)
+    python -m bench.run --size full      # make bench      (about 5M events)
+
+Each database (SQLite, then PostgreSQL) gets the same measurements; the last line printed
+is one JSON object with SQLite's figures. Nothing here asserts a timing: the figures are
+recorded in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zlib import crc32
+
+import httpx
+import orjson
+import psycopg
+
+from bench.dataset import bench_apps, events, write
+from botbill.kit.clock import SystemClock
+from botbill.kit.instants import DAY, SECOND
+
+ROOT = Path(__file__).resolve().parent.parent
+BOTBILL = str(Path(sys.executable).parent / "botbill")
+PG_ADMIN = os.environ.get("BOTBILL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@dataclass(frozen=True)
+class Size:
+    usage_events: int
+    apps: int
+    days: int
+    ingest_events: int
+    query_rounds: int
+
+
+SIZES = {
+    "smoke": Size(usage_events=50_000, apps=50, days=90, ingest_events=20_000, query_rounds=5),
+    "quick": Size(
+        usage_events=1_000_000, apps=500, days=90, ingest_events=100_000, query_rounds=40
+    ),
+    "full": Size(
+        usage_events=5_000_000, apps=500, days=90, ingest_events=300_000, query_rounds=100
+    ),
+}
+
+
+def now_micros() -> int:
+    return SystemClock().now()
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- databases ---------------------------------------------------------------------------
+
+
+class Database:
+    def __init__(self, kind: str, work: Path, name: str) -> None:
+        self.kind = kind
+        if kind == "sqlite":
+            self.url = f"sqlite:///{work / (name + '.db')}"
+            self._pg_name = None
+        else:
+            self._pg_name = f"botbill_bench_{name}_{os.getpid()}"
+            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self._pg_name}"')
+                admin.execute(f'CREATE DATABASE "{self._pg_name}"')
+            self.url = PG_ADMIN.rsplit("/", 1)[0] + "/" + self._pg_name
+
+    def drop(self) -> None:
+        if self._pg_name:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self._pg_name}" WITH (FORCE)')
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "BOTBILL_DATABASE_URL": self.url, "BOTBILL_LOG_LEVEL": "WARNING"}
+
+    def connect(self) -> Any:
+        if self.kind == "sqlite":
+            import sqlite3
+
+            return sqlite3.connect(self.url.removeprefix("sqlite:///"))
+        return psycopg.connect(self.url.replace("postgresql+psycopg://", "postgresql://"))
+
+
+def botbill(db: Database, *args: str) -> str:
+    done = subprocess.run([BOTBILL, *args], env=db.env(), capture_output=True, check=True)
+    return done.stdout.decode()
+
+
+def make_workspace(db: Database, apps: list[str]) -> tuple[str, str]:
+    created = json.loads(
+        botbill(db, "workspace", "create", "Bench", "--timezone", "Asia/Kolkata", "--json")
+    )
+    workspace_id, key = created["workspace_id"], created["api_key"]
+    headers = {"Authorization": f"Bearer {key}"}
+    with Server(db) as server, httpx.Client(base_url=server.url, headers=headers) as http:
+        for app in apps:
+            http.post(
+                "/v1/apps", json={"id": app, "name": app, "plan": "standard"}
+            ).raise_for_status()
+    return workspace_id, key
+
+
+class Server:
+    """``botbill serve`` in its own process, as production runs it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        self.process = subprocess.Popen(
+            [BOTBILL, "serve", "--port", str(self.port)],
+            env=self.db.env(),
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("botbill serve did not start")
+
+    def __exit__(self, *_: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+# --- ingest ------------------------------------------------------------------------------
+
+
+def bench_ingest(kind: str, work: Path, size: Size) -> dict[str, float]:
+    db = Database(kind, work, "ingest")
+    try:
+        apps = bench_apps(50)
+        _, key = make_workspace(db, [app.id for app in apps])
+        stream = events(
+            apps=apps, now=now_micros() - 10 * 60 * SECOND, days=30, target=size.ingest_events
+        )
+        path = work / "ingest.jsonl"
+        count = write(path, stream)
+        bodies = work / "ingest-bodies"
+        bodies.mkdir(exist_ok=True)
+        lines = path.read_bytes().splitlines()
+        files = []
+        for start in range(0, len(lines), 1000):
+            file = bodies / f"{start:09d}.json"
+            file.write_bytes(b"[" + b",".join(lines[start : start + 1000]) + b"]")
+            files.append(file)
+        with Server(db) as server:
+            client = subprocess.run(
+                [sys.executable, "-m", "bench.client", server.url, key, str(bodies)],
+                cwd=ROOT,
+                capture_output=True,
+                check=True,
+            )
+        result = json.loads(client.stdout)
+        rate = result["events"] / result["seconds"]
+        baseline = baseline_append(db, lines)
+        log(
+            f"[{kind}] ingest: {count} events over HTTP in {result['seconds']:.1f} s"
+            f" = {rate:,.0f} events/s"
+        )
+        log(f"[{kind}] ingest baseline (executemany into a bare table): {baseline:,.0f} events/s")
+        return {
+            "ingest_events_per_s": round(rate),
+            "ingest_baseline_events_per_s": round(baseline),
+            "ingest_baseline_ratio": round(rate / baseline, 3),
+        }
+    finally:
+        db.drop()
+
+
+def baseline_append(db: Database, lines: list[bytes]) -> float:
+    """The same events appended with a plain executemany: the cost of storing them at all."""
+    rows = []
+    for line in lines:
+        event = orjson.loads(line)
+        rows.append(
+            (
+                event["source"],
+                event["id"],
+                event["type"],
+                event["subject"],
+                event["time"],
+                orjson.dumps(event["data"]).decode(),
+            )
+        )
+    marker = "?" if db.kind == "sqlite" else "%s"
+    with db.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute(
+            "CREATE TABLE bench_raw"
+            " (source text, id text, type text, subject text, time text, data text)"
+        )
+        connection.commit()
+        started = time.perf_counter()
+        for start in range(0, len(rows), 1000):
+            cursor.executemany(
+                f"INSERT INTO bench_raw VALUES ({', '.join([marker] * 6)})",
+                rows[start : start + 1000],
+            )
+            connection.commit()
+        elapsed = time.perf_counter() - started
+    return len(rows) / elapsed
+
+
+# --- usage -------------------------------------------------------------------------------
+
+
+QUERIES: dict[str, dict[str, str | None]] = {
+    "30d all apps": {"range": "30d"},
+    "7d one app": {"range": "7d", "app_id": None},
+    "24h one app": {"range": "24h", "app_id": None},
+    "90d custom by week": {"range": "custom", "granularity": "week"},
+}
+
+
+def bench_usage(kind: str, work: Path, size: Size, dataset: Path, fifth: Path) -> dict[str, float]:
+    db = Database(kind, work, "usage")
+    try:
+        apps = bench_apps(size.apps)
+        workspace_id, key = make_workspace(db, [app.id for app in apps])
+        rss_mb, seconds, imported = import_file(db, workspace_id, fifth)
+        log(
+            f"[{kind}] import of {imported:,} events: {seconds:.1f} s"
+            f" ({imported / seconds:,.0f} events/s), "
+            f"peak RSS {rss_mb:.0f} MB"
+        )
+        small = measure_queries(
+            db, workspace_id, key, apps=[a.id for a in apps], rounds=size.query_rounds
+        )
+        _, seconds_rest, rest = import_file(db, workspace_id, dataset)
+        log(f"[{kind}] import of the other {rest:,} events: {seconds_rest:.1f} s")
+        large = measure_queries(
+            db, workspace_id, key, apps=[a.id for a in apps], rounds=size.query_rounds
+        )
+        raw = measure_group_by(
+            db, workspace_id, [a.id for a in apps], rounds=max(5, size.query_rounds // 5)
+        )
+        for name in QUERIES:
+            log(
+                f"[{kind}] {name:>20}: p50 {large[name][0]:7.2f} ms  p95 {large[name][1]:7.2f} ms"
+                f" | at 1/5: p95 {small[name][1]:7.2f} ms | GROUP BY p50 {raw[name][0]:8.2f} ms"
+                f" p95 {raw[name][1]:8.2f} ms"
+            )
+        p95 = max(value[1] for value in large.values())
+        growth = max(large[name][1] / small[name][1] for name in QUERIES)
+        speedup = min(
+            raw[name][1] / large[name][1] for name in ("30d all apps", "90d custom by week")
+        )
+        return {
+            "usage_p95_ms": round(p95, 2),
+            "usage_vs_raw_speedup": round(speedup, 1),
+            "usage_growth_ratio": round(growth, 2),
+            "import_peak_rss_mb": round(rss_mb),
+            "usage_events": imported + rest,
+        }
+    finally:
+        db.drop()
+
+
+def import_file(db: Database, workspace_id: str, path: Path) -> tuple[float, float, int]:
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [BOTBILL, "import", str(path), "--workspace", workspace_id, "--quiet"],
+        env=db.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    out = process.stdout.read()
+    # wait4 reaps this one child and reports its own peak RSS (kilobytes on Linux).
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    summary = json.loads(out)
+    if summary["rejected"]:
+        raise RuntimeError(f"import rejected lines: {summary['rejected_lines'][:5]}")
+    return usage.ru_maxrss / 1024, seconds, summary["accepted"]
+
+
+def measure_queries(
+    db: Database, workspace_id: str, key: str, *, apps: list[str], rounds: int
+) -> dict[str, tuple[float, float]]:
+    results: dict[str, list[float]] = {name: [] for name in QUERIES}
+    today = time.gmtime()
+    to = f"{today.tm_year:04d}-{today.tm_mon:02d}-{today.tm_mday:02d}"
+    start = time.gmtime(time.time() - 89 * 86400)
+    frm = f"{start.tm_year:04d}-{start.tm_mon:02d}-{start.tm_mday:02d}"
+    with (
+        Server(db) as server,
+        httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}) as http,
+    ):
+        for round_ in range(rounds + 3):
+            for name, query in QUERIES.items():
+                params = dict(query)
+                if "app_id" in params:
+                    params["app_id"] = apps[(round_ * 7) % len(apps)]
+                if params["range"] == "custom":
+                    params |= {"from": frm, "to": to}
+                started = time.perf_counter()
+                response = http.get("/v1/usage", params=params)
+                elapsed = (time.perf_counter() - started) * 1000
+                response.raise_for_status()
+                if round_ >= 3:  # the first rounds warm caches
+                    results[name].append(elapsed)
+    return {name: percentiles(values) for name, values in results.items()}
+
+
+def measure_group_by(
+    db: Database, workspace_id: str, apps: list[str], *, rounds: int
+) -> dict[str, tuple[float, float]]:
+    """The same answers from a GROUP BY over one row per billing session (no rollups)."""
+    now = now_micros()
+    spans = {
+        "30d all apps": (now - 30 * DAY, DAY, False),
+        "7d one app": (now - 7 * DAY, DAY, True),
+        "24h one app": (now - DAY, 3600 * SECOND, True),
+        "90d custom by week": (now - 90 * DAY, 7 * DAY, False),
+    }
+    marker = "?" if db.kind == "sqlite" else "%s"
+    results: dict[str, list[float]] = {name: [] for name in QUERIES}
+    with db.connect() as connection:
+        cursor = connection.cursor()
+        for round_ in range(rounds + 1):
+            for name, (start, width, one_app) in spans.items():
+                sql = (
+                    f"SELECT (start - {marker}) / {marker} AS bucket, type, count(*)"
+                    f" FROM billing_sessions WHERE workspace_id = {marker} AND completed"
+                    f" AND start >= {marker} AND start < {marker}"
+                )
+                params: list[Any] = [start, width, workspace_id, start, now]
+                if one_app:
+                    sql += f" AND app_id = {marker}"
+                    params.append(apps[(round_ * 7) % len(apps)])
+                sql += " GROUP BY bucket, type"
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                cursor.fetchall()
+                if round_ >= 1:
+                    results[name].append((time.perf_counter() - started) * 1000)
+    return {name: percentiles(values) for name, values in results.items()}
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+# --- data --------------------------------------------------------------------------------
+
+
+def split_fifth(source: Path, fifth: Path, rest: Path) -> None:
+    """A fifth of the conversations (and seats) in one file, the rest in another."""
+    with source.open("rb") as lines, fifth.open("wb") as a, rest.open("wb") as b:
+        for line in lines:
+            event = orjson.loads(line)
+            data = event["data"]
+            name = data.get("conversation_id") or data.get("agent_id") or event["id"]
+            key = f"{event['subject']}/{name}"
+            (a if crc32(key.encode()) % 5 == 0 else b).write(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", choices=sorted(SIZES), default="quick")
+    parser.add_argument("--db", default="sqlite,postgresql")
+    args = parser.parse_args()
+    size = SIZES[args.size]
+    work = Path(tempfile.mkdtemp(prefix="botbill-bench-"))
+    try:
+        started = time.perf_counter()
+        dataset = work / "usage.jsonl"
+        count = write(
+            dataset,
+            events(
+                apps=bench_apps(size.apps),
+                now=now_micros() - 10 * 60 * SECOND,
+                days=size.days,
+                target=size.usage_events,
+            ),
+        )
+        fifth, rest = work / "fifth.jsonl", work / "rest.jsonl"
+        split_fifth(dataset, fifth, rest)
+        log(
+            f"generated {count:,} events for {size.apps} apps over {size.days} days in "
+            f"{time.perf_counter() - started:.0f} s"
+        )
+        figures: dict[str, dict[str, Any]] = {}
+        for kind in args.db.split(","):
+            figures[kind] = {
+                "db": kind,
+                **bench_ingest(kind, work, size),
+                **bench_usage(kind, work, size, rest, fifth),
+            }
+            if kind != "sqlite":
+                print(json.dumps(figures[kind]), flush=True)
+        for kind, result in figures.items():
+            if kind == "sqlite":
+                print(json.dumps(result), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

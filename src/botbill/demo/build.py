@@ -1,0 +1,129 @@
+"""Build the demo workspace: people, eight bots and weeks of traffic, through the real paths.
+
+Events go in through the importer exactly as ``botbill import`` sends them, so the demo's
+billing sessions and rollups are computed by the same code as production traffic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import orjson
+from sqlalchemy import Engine, select
+
+from botbill.apps.schemas import AppCreate
+from botbill.apps.service import create_app
+from botbill.demo.traffic import DOMAIN, TIMEZONE, DemoApp, demo_apps, generate
+from botbill.events.importer import BATCH_LINES, import_lines
+from botbill.events.service import TimeLimits
+from botbill.kit.clock import Clock
+from botbill.kit.db import unit_of_work
+from botbill.workspaces.keys import Scope
+from botbill.workspaces.models import Workspace
+from botbill.workspaces.schemas import MemberCreate, Role
+from botbill.workspaces.service import add_member, create_key, create_workspace, get_workspace
+
+DEMO_NAME = "Demo Workspace"
+MEMBERS = (
+    MemberCreate(email=f"priya@{DOMAIN}", name="Priya Sharma", role=Role.OWNER),
+    MemberCreate(email=f"arjun@{DOMAIN}", name="Arjun Mehta", role=Role.ADMIN),
+    MemberCreate(email=f"kavya@{DOMAIN}", name="Kavya Iyer", role=Role.DEVELOPER),
+    MemberCreate(email=f"dev@{DOMAIN}", name="Dev Patel", role=Role.SHARED),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoWorkspace:
+    workspace_id: str
+    api_key: str  # an admin key's secret: shown once, stored only as a digest
+    events: int  # events stored
+
+
+def build_demo(
+    engine: Engine,
+    clock: Clock,
+    *,
+    days: int = 60,
+    scale: float = 1.0,
+    seed: int = 7,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> DemoWorkspace:
+    """Create the demo workspace and import its traffic; ``on_progress(done, total)``.
+
+    One unit of work for the workspace and its apps, then one per import batch.
+    """
+    now = clock.now()
+    apps = demo_apps()
+    with unit_of_work(engine, write=True) as session:
+        workspace, issued = create_workspace(
+            session, name=DEMO_NAME, timezone=TIMEZONE, currency="USD", now=now
+        )
+        for member in MEMBERS:
+            add_member(session, workspace.id, member, now=now)
+        for app in apps:
+            create_app(session, workspace.id, _app_spec(app), now=now)
+    workspace_id = workspace.id
+
+    def events() -> Iterator[dict[str, object]]:
+        return generate(apps=apps, now=now, days=days, seed=seed, scale=scale)
+
+    lines: Iterable[bytes] = (orjson.dumps(event) for event in events())
+    total = 0
+    if on_progress is not None:
+        # Generating is far cheaper than importing: a counting pass buys a real progress bar.
+        total = sum(1 for _ in events())
+        lines = _counted(lines, total, on_progress)
+    summary = import_lines(
+        engine, clock, workspace_id=workspace_id, lines=lines, limits=TimeLimits(max_age=None)
+    )
+    if on_progress is not None:
+        on_progress(total, total)
+    if summary.rejected:
+        first = summary.rejected[0]
+        raise RuntimeError(
+            f"{len(summary.rejected)} demo events were refused; line {first.line}: {first.reason}"
+        )
+    return DemoWorkspace(workspace_id=workspace_id, api_key=issued.secret, events=summary.accepted)
+
+
+def find_demo(engine: Engine) -> str | None:
+    """The newest demo workspace's id, if the database holds one."""
+    with unit_of_work(engine, write=False) as session:
+        return session.scalars(
+            select(Workspace.id)
+            .where(Workspace.name == DEMO_NAME)
+            .order_by(Workspace.created_at.desc(), Workspace.id.desc())
+            .limit(1)
+        ).first()
+
+
+def new_admin_key(engine: Engine, clock: Clock, workspace_id: str) -> str:
+    """A fresh admin key for an existing demo workspace (secrets are never stored)."""
+    with unit_of_work(engine, write=True) as session:
+        workspace = get_workspace(session, workspace_id)
+        issued = create_key(
+            session, workspace=workspace, name="demo", scopes=[Scope.ADMIN], now=clock.now()
+        )
+        return issued.secret
+
+
+def _app_spec(app: DemoApp) -> AppCreate:
+    return AppCreate(
+        id=app.id,
+        name=app.name,
+        owner_email=app.owner_email,
+        idle_timeout_minutes=app.idle_timeout_minutes,
+        plan=app.plan,
+    )
+
+
+def _counted(
+    lines: Iterable[bytes], total: int, on_progress: Callable[[int, int], None]
+) -> Iterator[bytes]:
+    """Report progress as the importer asks for the first line of each next batch, that is
+    once the previous batch is stored."""
+    for done, line in enumerate(lines):
+        if done % BATCH_LINES == 0:
+            on_progress(done, total)
+        yield line

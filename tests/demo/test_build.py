@@ -1,0 +1,69 @@
+"""Building the demo workspace through the real services, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, func, select
+
+from botbill.apps.service import list_apps
+from botbill.demo.build import DEMO_NAME, build_demo, find_demo, new_admin_key
+from botbill.events.models import Event
+from botbill.kit.clock import FrozenClock
+from botbill.kit.db import unit_of_work
+from botbill.kit.instants import to_micros
+from botbill.metering.models import BillingSession
+from botbill.workspaces.service import find_key, get_workspace, list_members
+from tests.factories import T0
+
+
+def test_build_demo_creates_a_metered_workspace(db: Engine) -> None:
+    clock = FrozenClock(to_micros(T0))
+    reports: list[tuple[int, int]] = []
+    demo = build_demo(
+        db, clock, days=3, scale=0.3, on_progress=lambda done, total: reports.append((done, total))
+    )
+
+    assert demo.events > 500
+    assert reports[-1] == (demo.events, demo.events)
+    with unit_of_work(db, write=False) as session:
+        workspace = get_workspace(session, demo.workspace_id)
+        assert (workspace.name, workspace.timezone, workspace.currency) == (
+            DEMO_NAME,
+            "Asia/Kolkata",
+            "USD",
+        )
+        apps = list_apps(session, demo.workspace_id)
+        assert len(apps) == 8
+        assert {app.plan for app in apps} == {"trial", "standard", "essential", "advanced"}
+        assert {app.idle_timeout_minutes for app in apps} == {5, 15, 30}
+        roles = {member.role for member in list_members(session, demo.workspace_id)}
+        assert roles == {"owner", "admin", "developer", "shared"}
+        stored = session.scalar(
+            select(func.count()).select_from(Event).where(Event.workspace_id == demo.workspace_id)
+        )
+        assert stored == demo.events
+        completed = dict(
+            session.execute(
+                select(BillingSession.type, func.count())
+                .where(BillingSession.workspace_id == demo.workspace_id, BillingSession.completed)
+                .group_by(BillingSession.type)
+            ).all()
+        )
+        assert set(completed) == {"usage", "alert", "voice"}
+        assert all(count > 0 for count in completed.values())
+        key = find_key(session, demo.api_key)
+        assert key is not None
+        assert key.workspace_id == demo.workspace_id
+
+
+def test_an_existing_demo_is_found_and_gets_a_new_key(db: Engine) -> None:
+    clock = FrozenClock(to_micros(T0))
+    assert find_demo(db) is None
+    demo = build_demo(db, clock, days=1, scale=0.1)
+
+    assert find_demo(db) == demo.workspace_id
+    secret = new_admin_key(db, clock, demo.workspace_id)
+    assert secret != demo.api_key
+    with unit_of_work(db, write=False) as session:
+        key = find_key(session, secret)
+        assert key is not None
+        assert (key.workspace_id, key.scope_set) == (demo.workspace_id, frozenset({"admin"}))
