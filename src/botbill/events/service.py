@@ -7,13 +7,13 @@ billing sessions and the rollups move together or not at all.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, tuple_
+import orjson
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from botbill.apps.models import App
@@ -27,6 +27,7 @@ from botbill.metering.conversations import ConversationEvent, EventKind
 from botbill.metering.seats import SeatEvent, SeatEventKind
 
 INSERT_CHUNK = 1_000
+HISTORY_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,7 @@ def invalid_batch(errors: Sequence[FieldError]) -> Invalid:
 
 
 def _row(workspace_id: str, event: AnyEvent, time: Micros, now: Micros) -> dict[str, Any]:
-    data = event.data
+    data = event.data.model_dump(mode="json", exclude_unset=True)
     return {
         "workspace_id": workspace_id,
         "source": event.source,
@@ -129,12 +130,12 @@ def _row(workspace_id: str, event: AnyEvent, time: Micros, now: Micros) -> dict[
         "app_id": event.subject,
         "time": time,
         "ingested_at": now,
-        "conversation_id": getattr(data, "conversation_id", None),
-        "agent_id": getattr(data, "agent_id", None),
-        "sender": getattr(data, "sender", None),
-        "channel": getattr(data, "channel", None),
-        "developer": getattr(data, "developer", False),
-        "data": data.model_dump(mode="json", exclude_unset=True),
+        "conversation_id": data.get("conversation_id"),
+        "agent_id": data.get("agent_id"),
+        "sender": data.get("sender"),
+        "channel": data.get("channel"),
+        "developer": data.get("developer", False),
+        "data": data,
         "extensions": extensions_of(event),
     }
 
@@ -144,21 +145,72 @@ def store(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     unique: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
         unique.setdefault((row["source"], row["event_id"]), row)
-    candidates = list(unique.values())
+    if not unique:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        return _store_sqlite(session, unique)
+    return _store_postgresql(session, list(unique.values()))
+
+
+def _store_postgresql(session: Session, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Concurrent writers may race on one identity: the unique index decides, atomically.
     table = table_of(Event)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     inserted: set[tuple[str, str]] = set()
     for start in range(0, len(candidates), INSERT_CHUNK):
-        chunk = candidates[start : start + INSERT_CHUNK]
         statement = (
-            insert(table)
+            pg_insert(table)
             .on_conflict_do_nothing(index_elements=["workspace_id", "source", "event_id"])
             .returning(table.c.source, table.c.event_id)
         )
-        result = session.execute(statement, chunk)
-        inserted.update(result)
+        result = session.execute(statement, candidates[start : start + INSERT_CHUNK])
+        inserted.update((source, event_id) for source, event_id in result)
     return [row for row in candidates if (row["source"], row["event_id"]) in inserted]
+
+
+def _store_sqlite(
+    session: Session, unique: dict[tuple[str, str], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    # A writing unit holds SQLite's lock from its first statement (BEGIN IMMEDIATE), so
+    # what this lookup finds absent stays absent until the insert: a plain executemany,
+    # several times cheaper than INSERT ... RETURNING.
+    t = table_of(Event).c
+    workspace_id = next(iter(unique.values()))["workspace_id"]
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for source, event_id in unique:
+        by_source[source].append(event_id)
+    for source, event_ids in by_source.items():
+        for start in range(0, len(event_ids), HISTORY_CHUNK):
+            query = select(t.event_id).where(
+                t.workspace_id == workspace_id,
+                t.source == source,
+                t.event_id.in_(event_ids[start : start + HISTORY_CHUNK]),
+            )
+            for (event_id,) in session.execute(query):
+                del unique[(source, event_id)]
+    fresh = list(unique.values())
+    if fresh:
+        # The DB-API's own executemany: SQLAlchemy's per-row parameter processing costs
+        # more than SQLite's insert itself on this path.
+        columns = [column for column in fresh[0] if column != "seq"]
+        dumps = orjson.dumps
+        values = [
+            tuple(
+                dumps(row[c]).decode()
+                if c in ("data", "extensions") and row[c] is not None
+                else row[c]
+                for c in columns
+            )
+            for row in fresh
+        ]
+        placeholders = ", ".join("?" * len(columns))
+        cursor = session.connection().connection.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO events ({', '.join(columns)}) VALUES ({placeholders})", values
+            )
+        finally:
+            cursor.close()
+    return fresh
 
 
 def meter_new(
@@ -227,30 +279,41 @@ SEAT_KIND_OF_TYPE = {
 }
 
 
+def _per_app(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
+    """Keys grouped by app, in chunks: ``app_id = ? AND x IN (...)`` uses the index
+    (a row-value ``IN`` over both columns does not, on SQLite)."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for app_id, name in keys:
+        grouped[app_id].append(name)
+    for app_id, names in sorted(grouped.items()):
+        names.sort()
+        for start in range(0, len(names), HISTORY_CHUNK):
+            yield app_id, names[start : start + HISTORY_CHUNK]
+
+
 def conversation_histories(
-    session: Session, workspace_id: str, keys: set[tuple[str, str]]
+    session: Session, workspace_id: str, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], list[ConversationEvent]]:
+    """Every stored event of these conversations, as the rules' plain values."""
     t = table_of(Event).c
     histories: dict[tuple[str, str], list[ConversationEvent]] = defaultdict(list)
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
-        query = select(
-            t.app_id,
-            t.conversation_id,
-            t.time,
-            t.type,
-            t.event_id,
-            t.source,
-            t.sender,
-            t.channel,
-            t.developer,
-        ).where(
+    columns = (
+        t.conversation_id,
+        t.time,
+        t.type,
+        t.event_id,
+        t.source,
+        t.sender,
+        t.channel,
+        t.developer,
+    )
+    for app_id, conversation_ids in _per_app(keys):
+        query = select(*columns).where(
             t.workspace_id == workspace_id,
-            tuple_(t.app_id, t.conversation_id).in_(chunk),
+            t.app_id == app_id,
+            t.conversation_id.in_(conversation_ids),
         )
         for (
-            app_id,
             conversation_id,
             time,
             kind,
@@ -275,19 +338,19 @@ def conversation_histories(
 
 
 def seat_histories(
-    session: Session, workspace_id: str, keys: set[tuple[str, str]]
+    session: Session, workspace_id: str, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], list[SeatEvent]]:
+    """Every stored seat event of these (app, agent) pairs."""
     t = table_of(Event).c
     histories: dict[tuple[str, str], list[SeatEvent]] = defaultdict(list)
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
-        query = select(t.app_id, t.agent_id, t.time, t.type, t.event_id, t.source).where(
+    for app_id, agent_ids in _per_app(keys):
+        query = select(t.agent_id, t.time, t.type, t.event_id, t.source).where(
             t.workspace_id == workspace_id,
+            t.app_id == app_id,
+            t.agent_id.in_(agent_ids),
             t.type.in_(SEAT_TYPES),
-            tuple_(t.app_id, t.agent_id).in_(chunk),
         )
-        for app_id, agent_id, time, kind, event_id, source in session.execute(query):
+        for agent_id, time, kind, event_id, source in session.execute(query):
             histories[(app_id, agent_id)].append(
                 SeatEvent(time=time, kind=SEAT_KIND_OF_TYPE[kind], event_id=event_id, source=source)
             )
