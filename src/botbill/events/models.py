@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botbill.kit.db import Base, BigId
@@ -18,8 +18,20 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("workspace_id", "source", "event_id"),
-        Index("ix_events_conversation", "workspace_id", "app_id", "conversation_id"),
-        Index("ix_events_agent", "workspace_id", "app_id", "agent_id"),
+        Index(
+            "ix_events_conversation_id",
+            "workspace_id",
+            "conversation_id",
+            sqlite_where=text("conversation_id IS NOT NULL"),
+            postgresql_where=text("conversation_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_events_agent_id",
+            "workspace_id",
+            "agent_id",
+            sqlite_where=text("agent_id IS NOT NULL"),
+            postgresql_where=text("agent_id IS NOT NULL"),
+        ),
     )
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -7,7 +7,7 @@ billing sessions and the rollups move together or not at all.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from botbill.apps.models import App
 from botbill.events.models import Event
 from botbill.events.schemas import CONVERSATION_TYPES, SEAT_TYPES, AnyEvent, extensions_of
+from botbill.kit.batching import chunked
 from botbill.kit.db import table_of
 from botbill.kit.instants import DAY, SECOND, Micros, to_micros
 from botbill.kit.problems import FieldError, Invalid
@@ -279,25 +280,15 @@ SEAT_KIND_OF_TYPE = {
 }
 
 
-def _per_app(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
-    """Keys grouped by app, in chunks: ``app_id = ? AND x IN (...)`` uses the index
-    (a row-value ``IN`` over both columns does not, on SQLite)."""
-    grouped: dict[str, list[str]] = defaultdict(list)
-    for app_id, name in keys:
-        grouped[app_id].append(name)
-    for app_id, names in sorted(grouped.items()):
-        names.sort()
-        for start in range(0, len(names), HISTORY_CHUNK):
-            yield app_id, names[start : start + HISTORY_CHUNK]
-
-
 def conversation_histories(
     session: Session, workspace_id: str, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], list[ConversationEvent]]:
     """Every stored event of these conversations, as the rules' plain values."""
     t = table_of(Event).c
+    wanted = set(keys)
     histories: dict[tuple[str, str], list[ConversationEvent]] = defaultdict(list)
     columns = (
+        t.app_id,
         t.conversation_id,
         t.time,
         t.type,
@@ -307,14 +298,12 @@ def conversation_histories(
         t.channel,
         t.developer,
     )
-    for app_id, conversation_ids in _per_app(keys):
-        query = select(*columns).where(
-            t.workspace_id == workspace_id,
-            t.app_id == app_id,
-            t.conversation_id.in_(conversation_ids),
-        )
+    # One column in the IN list: SQLite uses an index for it, not for a row-value IN.
+    for names in chunked(sorted({name for _, name in wanted}), HISTORY_CHUNK):
+        query = select(*columns).where(t.workspace_id == workspace_id, t.conversation_id.in_(names))
         for (
-            conversation_id,
+            app_id,
+            name,
             time,
             kind,
             event_id,
@@ -323,17 +312,19 @@ def conversation_histories(
             channel,
             developer,
         ) in session.execute(query):
-            histories[(app_id, conversation_id)].append(
-                ConversationEvent(
-                    time=time,
-                    kind=KIND_OF_TYPE[kind],
-                    event_id=event_id,
-                    source=source,
-                    sender=sender,
-                    channel=channel,
-                    developer=developer,
+            key = (app_id, name)
+            if key in wanted:
+                histories[key].append(
+                    ConversationEvent(
+                        time=time,
+                        kind=KIND_OF_TYPE[kind],
+                        event_id=event_id,
+                        source=source,
+                        sender=sender,
+                        channel=channel,
+                        developer=developer,
+                    )
                 )
-            )
     return histories
 
 
@@ -342,18 +333,22 @@ def seat_histories(
 ) -> dict[tuple[str, str], list[SeatEvent]]:
     """Every stored seat event of these (app, agent) pairs."""
     t = table_of(Event).c
+    wanted = set(keys)
     histories: dict[tuple[str, str], list[SeatEvent]] = defaultdict(list)
-    for app_id, agent_ids in _per_app(keys):
-        query = select(t.agent_id, t.time, t.type, t.event_id, t.source).where(
+    for names in chunked(sorted({name for _, name in wanted}), HISTORY_CHUNK):
+        query = select(t.app_id, t.agent_id, t.time, t.type, t.event_id, t.source).where(
             t.workspace_id == workspace_id,
-            t.app_id == app_id,
-            t.agent_id.in_(agent_ids),
+            t.agent_id.in_(names),
             t.type.in_(SEAT_TYPES),
         )
-        for agent_id, time, kind, event_id, source in session.execute(query):
-            histories[(app_id, agent_id)].append(
-                SeatEvent(time=time, kind=SEAT_KIND_OF_TYPE[kind], event_id=event_id, source=source)
-            )
+        for app_id, agent_id, time, kind, event_id, source in session.execute(query):
+            key = (app_id, agent_id)
+            if key in wanted:
+                histories[key].append(
+                    SeatEvent(
+                        time=time, kind=SEAT_KIND_OF_TYPE[kind], event_id=event_id, source=source
+                    )
+                )
     return histories
 
 

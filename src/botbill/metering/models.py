@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botbill.kit.db import Base, BigId
@@ -32,7 +32,13 @@ class BillingSession(Base):
     __table_args__ = (
         Index("ix_billing_sessions_workspace_start", "workspace_id", "start"),
         Index("ix_billing_sessions_app_start", "workspace_id", "app_id", "start"),
-        Index("ix_billing_sessions_conversation", "workspace_id", "app_id", "conversation_id"),
+        Index(
+            "ix_billing_sessions_conversation_id",
+            "workspace_id",
+            "conversation_id",
+            sqlite_where=text("conversation_id IS NOT NULL"),
+            postgresql_where=text("conversation_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -88,7 +94,7 @@ class SeatInterval(Base):
     __tablename__ = "seat_intervals"
     __table_args__ = (
         Index("ix_seat_intervals_workspace_start", "workspace_id", "start"),
-        Index("ix_seat_intervals_agent", "workspace_id", "app_id", "agent_id"),
+        Index("ix_seat_intervals_agent_id", "workspace_id", "agent_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

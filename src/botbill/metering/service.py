@@ -11,11 +11,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, tuple_, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from botbill.kit.batching import chunked
 from botbill.kit.db import table_of
 from botbill.kit.instants import Micros, slot_of
 from botbill.metering.conversations import ConversationEvent, ConversationSession, sessionize
@@ -155,8 +156,11 @@ def _signatures(
 def _stored_signatures(
     session: Session, workspace_id: str, keys: list[ConversationKey]
 ) -> dict[Signature, int]:
+    wanted = set(keys)
     stored: dict[Signature, int] = {}
-    for start in range(0, len(keys), CHUNK):
+    # One column in the IN list (SQLite uses an index for it, not for a row-value IN);
+    # the app is checked here, as two apps may use one conversation id.
+    for names in chunked(sorted({name for _, name in wanted}), CHUNK):
         query = select(
             _bs.app_id,
             _bs.conversation_id,
@@ -169,12 +173,10 @@ def _stored_signatures(
             _bs.end,
             _bs.completed,
             _bs.id,
-        ).where(
-            _bs.workspace_id == workspace_id,
-            tuple_(_bs.app_id, _bs.conversation_id).in_(keys[start : start + CHUNK]),
-        )
+        ).where(_bs.workspace_id == workspace_id, _bs.conversation_id.in_(names))
         for row in session.execute(query):
-            stored[row[:10]] = row[10]
+            if (row[0], row[1]) in wanted:
+                stored[tuple(row[:10])] = row[10]
     return stored
 
 
@@ -262,14 +264,17 @@ def apply_seats(
 ) -> None:
     """Replace the seat intervals of these (app, agent) pairs with their recomputed ones."""
     table = table_of(SeatInterval)
-    keys = sorted(histories)
-    for start in range(0, len(keys), CHUNK):
-        session.execute(
-            delete(SeatInterval).where(
-                table.c.workspace_id == workspace_id,
-                tuple_(table.c.app_id, table.c.agent_id).in_(keys[start : start + CHUNK]),
-            )
+    wanted = set(histories)
+    stale: list[int] = []
+    for names in chunked(sorted({agent for _, agent in wanted}), CHUNK):
+        query = select(table.c.id, table.c.app_id, table.c.agent_id).where(
+            table.c.workspace_id == workspace_id, table.c.agent_id.in_(names)
         )
+        stale.extend(
+            row_id for row_id, app, agent in session.execute(query) if (app, agent) in wanted
+        )
+    for ids in chunked(stale, CHUNK):
+        session.execute(delete(SeatInterval).where(table.c.id.in_(ids)))
     rows = [
         {
             "workspace_id": workspace_id,
@@ -308,26 +313,29 @@ def complete_due(
         by_workspace[ws].append((app_id, conversation_id))
     for ws, keys in by_workspace.items():
         deltas: Deltas = defaultdict(lambda: [0, 0, 0])
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
-            where = (
-                _bs.workspace_id == ws,
-                tuple_(_bs.app_id, _bs.conversation_id).in_(chunk),
-                _bs.completed.is_(False),
+        wanted = set(keys)
+        opened: list[int] = []
+        for names in chunked(sorted({name for _, name in wanted}), CHUNK):
+            query = select(_bs.id, _bs.app_id, _bs.conversation_id, _bs.type, _bs.start).where(
+                _bs.workspace_id == ws, _bs.conversation_id.in_(names), _bs.completed.is_(False)
             )
-            for app_id, kind, block_start in session.execute(
-                select(_bs.app_id, _bs.type, _bs.start).where(*where)
-            ):
-                deltas[(app_id, slot_of(block_start))][COLUMN_OF_TYPE[kind]] += 1
-            session.execute(update(BillingSession).where(*where).values(completed=True))
-            session.execute(
-                update(Conversation)
-                .where(
-                    table.c.workspace_id == ws,
-                    tuple_(table.c.app_id, table.c.conversation_id).in_(chunk),
-                )
-                .values(due_at=None)
+            for row in session.execute(query):
+                if (row.app_id, row.conversation_id) in wanted:
+                    opened.append(row.id)
+                    deltas[(row.app_id, slot_of(row.start))][COLUMN_OF_TYPE[row.type]] += 1
+        for ids in chunked(opened, CHUNK):
+            session.execute(update(BillingSession).where(_bs.id.in_(ids)).values(completed=True))
+        session.execute(
+            update(table)
+            .where(
+                table.c.workspace_id == ws,
+                table.c.app_id == bindparam("a"),
+                table.c.conversation_id == bindparam("c"),
             )
+            .values(due_at=None),
+            [{"a": app_id, "c": name} for app_id, name in sorted(wanted)],
+            execution_options={"synchronize_session": False},
+        )
         _bump_rollups(session, ws, deltas)
     return len(due)
 
