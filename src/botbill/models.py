@@ -8,6 +8,8 @@ from botbill.metering.models import (
     BillingSession,
     Conversation,
     SeatInterval,
+    SeatOrdinalCounter,
+    SeatPresence,
     UsageRollup,
     WorkspaceUsageRollup,
 )
@@ -24,6 +26,8 @@ __all__ = [
     "Event",
     "Member",
     "SeatInterval",
+    "SeatOrdinalCounter",
+    "SeatPresence",
     "UsageRollup",
     "Workspace",
     "WorkspaceUsageRollup",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botbill.kit.db import Base, BigId
@@ -88,6 +88,27 @@ class AgentSeat(Base):
     workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     agent_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # The seat's bit in seat_presence bitmaps; unique within the workspace.
+    ordinal: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class SeatOrdinalCounter(Base):
+    """The next free seat ordinal of a workspace; its row serializes handing them out."""
+
+    __tablename__ = "seat_ordinal_counters"
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_ordinal: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SeatPresence(Base):
+    """The seats held in one 15-minute slot, one bit per seat ordinal (closed seats only)."""
+
+    __tablename__ = "seat_presence"
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seats: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class SeatInterval(Base):

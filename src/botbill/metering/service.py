@@ -19,16 +19,20 @@ from sqlalchemy.orm import Session
 from botbill.kit.batching import chunked
 from botbill.kit.db import table_of
 from botbill.kit.instants import Micros, slot_of
+from botbill.metering import seat_presence
 from botbill.metering.conversations import ConversationEvent, ConversationSession, sessionize
 from botbill.metering.models import (
     AgentSeat,
     BillingSession,
     Conversation,
     SeatInterval,
+    SeatOrdinalCounter,
+    SeatPresence,
     UsageRollup,
     WorkspaceUsageRollup,
 )
 from botbill.metering.seats import SeatEvent, seat_intervals
+from botbill.metering.seats import SeatInterval as Interval
 
 CHUNK = 500
 COUNT_COLUMNS = ("usage_sessions", "alert_sessions", "voice_sessions")
@@ -262,19 +266,23 @@ def add_alerts(
 def apply_seats(
     session: Session, *, workspace_id: str, histories: Mapping[SeatKey, Sequence[SeatEvent]]
 ) -> None:
-    """Replace the seat intervals of these (app, agent) pairs with their recomputed ones."""
+    """Replace the seat intervals of these (app, agent) pairs with their recomputed ones,
+    and move their bits in the slot presence bitmaps by the difference."""
     table = table_of(SeatInterval)
     wanted = set(histories)
     stale: list[int] = []
+    old: dict[SeatKey, list[Interval]] = defaultdict(list)
     for names in chunked(sorted({agent for _, agent in wanted}), CHUNK):
-        query = select(table.c.id, table.c.app_id, table.c.agent_id).where(
-            table.c.workspace_id == workspace_id, table.c.agent_id.in_(names)
-        )
-        stale.extend(
-            row_id for row_id, app, agent in session.execute(query) if (app, agent) in wanted
-        )
+        query = select(
+            table.c.id, table.c.app_id, table.c.agent_id, table.c.start, table.c.end
+        ).where(table.c.workspace_id == workspace_id, table.c.agent_id.in_(names))
+        for row_id, app_id, agent_id, start, end in session.execute(query):
+            if (app_id, agent_id) in wanted:
+                stale.append(row_id)
+                old[(app_id, agent_id)].append(Interval(start=start, end=end))
     for ids in chunked(stale, CHUNK):
         session.execute(delete(SeatInterval).where(table.c.id.in_(ids)))
+    new = {key: seat_intervals(events) for key, events in histories.items()}
     rows = [
         {
             "workspace_id": workspace_id,
@@ -283,11 +291,23 @@ def apply_seats(
             "start": i.start,
             "end": i.end,
         }
-        for (app_id, agent_id), events in histories.items()
-        for i in seat_intervals(events)
+        for (app_id, agent_id), intervals in new.items()
+        for i in intervals
     ]
     if rows:
         session.execute(table.insert(), rows)
+    ordinal_of = seat_presence.ordinals(session, workspace_id=workspace_id, keys=wanted)
+    seat_presence.apply_changes(
+        session,
+        workspace_id=workspace_id,
+        changes={
+            ordinal_of[key]: (
+                seat_presence.held_slots(old[key]),
+                seat_presence.held_slots(new[key]),
+            )
+            for key in wanted
+        },
+    )
 
 
 def complete_due(
@@ -401,6 +421,8 @@ def reset(session: Session, *, workspace_id: str) -> None:
         UsageRollup,
         WorkspaceUsageRollup,
         SeatInterval,
+        SeatPresence,
+        SeatOrdinalCounter,
         AgentSeat,
         Conversation,
     ):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
@@ -11,9 +9,14 @@ from botbill.kit.clock import Clock
 from botbill.kit.db import table_of, unit_of_work
 from botbill.kit.instants import SLOT, Micros, from_micros
 from botbill.metering.jobs import run_completion
-from botbill.metering.models import BillingSession, SeatInterval, UsageRollup, WorkspaceUsageRollup
-from botbill.metering.seats import SeatInterval as Interval
-from botbill.metering.seats import agent_count, agent_counts
+from botbill.metering.models import (
+    AgentSeat,
+    BillingSession,
+    SeatInterval,
+    UsageRollup,
+    WorkspaceUsageRollup,
+)
+from botbill.metering.seat_presence import agents_by_bucket
 from botbill.metering.service import has_due
 from botbill.usage.buckets import Window, bucket_index, local_iso
 from botbill.usage.schemas import BillingSessionOut, UsageCounts, UsagePoint, UsageReport
@@ -34,9 +37,14 @@ def usage_report(
     session: Session, *, workspace_id: str, app_id: str | None, window: Window, now: Micros
 ) -> UsageReport:
     sums = _session_counts(session, workspace_id=workspace_id, app_id=app_id, window=window)
-    seats = _seats(session, workspace_id=workspace_id, app_id=app_id, window=window)
-    bounds = [(bucket.start, bucket.end) for bucket in window.buckets]
-    agents = agent_counts(seats, bounds, now=now)
+    agents, agents_total = agents_by_bucket(
+        session,
+        workspace_id=workspace_id,
+        app_id=app_id,
+        bucket_bounds=[(bucket.start, bucket.end) for bucket in window.buckets],
+        open_seats=_open_seats(session, workspace_id=workspace_id, app_id=app_id, window=window),
+        now=now,
+    )
     series = []
     for index, bucket in enumerate(window.buckets):
         usage, alert, voice = sums[index]
@@ -58,7 +66,7 @@ def usage_report(
         usage_sessions=usage_total,
         alert_sessions=alert_total,
         voice_sessions=sum(point.voice_sessions for point in series),
-        agents=agent_count(seats, window.start, window.end, now=now),
+        agents=agents_total,
     )
     return UsageReport(
         app_id=app_id,
@@ -100,21 +108,26 @@ def _session_counts(
     return sums
 
 
-def _seats(
+def _open_seats(
     session: Session, *, workspace_id: str, app_id: str | None, window: Window
-) -> dict[tuple[str, str], list[Interval]]:
+) -> list[tuple[int, Micros]]:
+    """(ordinal, start) of the seats still held that began before the window ends."""
     s = table_of(SeatInterval).c
-    query = select(s.app_id, s.agent_id, s.start, s.end).where(
-        s.workspace_id == workspace_id,
-        s.start < window.end,
-        or_(s.end.is_(None), s.end > window.start),
+    a = table_of(AgentSeat).c
+    query = (
+        select(a.ordinal, s.start)
+        .join_from(
+            table_of(SeatInterval),
+            table_of(AgentSeat),
+            (a.workspace_id == s.workspace_id)
+            & (a.app_id == s.app_id)
+            & (a.agent_id == s.agent_id),
+        )
+        .where(s.workspace_id == workspace_id, s.end.is_(None), s.start < window.end)
     )
     if app_id is not None:
         query = query.where(s.app_id == app_id)
-    seats: dict[tuple[str, str], list[Interval]] = defaultdict(list)
-    for app, agent, start, end in session.execute(query):
-        seats[(app, agent)].append(Interval(start=start, end=end))
-    return seats
+    return [(ordinal, start) for ordinal, start in session.execute(query) if ordinal is not None]
 
 
 def billing_sessions(
