@@ -88,7 +88,7 @@ class Database:
                 admin.execute(f'DROP DATABASE IF EXISTS "{self._pg_name}" WITH (FORCE)')
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "BOTBILL_DATABASE_URL": self.url, "BOTBILL_LOG_LEVEL": "WARNING"}
+        return {**os.environ, "BOTBILL_DATABASE_URL": self.url}
 
     def connect(self) -> Any:
         if self.kind == "sqlite":

@@ -19,7 +19,7 @@ from botbill.workspaces.auth import Ingester
 router = APIRouter(tags=["events"])
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

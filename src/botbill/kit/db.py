@@ -20,6 +20,7 @@ from sqlalchemy import (
     Engine,
     Integer,
     MetaData,
+    Select,
     Table,
     create_engine,
     event,
@@ -139,3 +140,26 @@ def utcnow() -> datetime:
 def table_of(model: type[Base]) -> Table:
     """A mapped class's Table, typed as one (for SQLAlchemy Core statements)."""
     return cast(Table, model.__table__)
+
+
+def fetch_raw(session: Session, statement: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a SELECT as plain tuples, straight from the DB-API cursor.
+
+    For hot read paths over thousands of integer or bytes rows, where SQLAlchemy's
+    per-row result processing costs more than the query itself. No type conversion
+    happens: use it only for columns the driver already returns as Python values.
+    """
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    params = compiled.params
+    arguments: Any = (
+        tuple(params[name] for name in compiled.positiontup or ())
+        if compiled.positional
+        else params
+    )
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), arguments)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()

@@ -116,6 +116,13 @@ class SeatInterval(Base):
     __table_args__ = (
         Index("ix_seat_intervals_workspace_start", "workspace_id", "start"),
         Index("ix_seat_intervals_agent_id", "workspace_id", "agent_id"),
+        Index(
+            "ix_seat_intervals_open",
+            "workspace_id",
+            "start",
+            sqlite_where=text('"end" IS NULL'),
+            postgresql_where=text('"end" IS NULL'),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked
-from botbill.kit.db import table_of
+from botbill.kit.db import fetch_raw, table_of
 from botbill.kit.instants import SLOT, Micros
 from botbill.metering.models import AgentSeat, SeatOrdinalCounter, SeatPresence
 from botbill.metering.seats import SeatInterval
@@ -163,14 +163,29 @@ def agents_by_bucket(
     first_slot, end_slot = bucket_bounds[0][0] // SLOT, (bucket_bounds[-1][1] + SLOT - 1) // SLOT
     presence = table_of(SeatPresence).c
     bitmaps = [0] * len(bucket_bounds)
-    query = select(presence.slot, presence.seats).where(
-        presence.workspace_id == workspace_id,
-        presence.slot >= first_slot,
-        presence.slot < end_slot,
+    query = (
+        select(presence.slot, presence.seats)
+        .where(
+            presence.workspace_id == workspace_id,
+            presence.slot >= first_slot,
+            presence.slot < end_slot,
+        )
+        .order_by(presence.slot)
     )
-    for slot, blob in session.execute(query):
-        index = bisect_right(starts, slot * SLOT) - 1
-        if index >= 0 and slot * SLOT < bucket_bounds[index][1]:
+    # Rows come in slot order: walk the buckets alongside, and OR each distinct bitmap
+    # of a bucket once (a seat held for hours repeats one bitmap slot after slot).
+    distinct: list[set[bytes]] = [set() for _ in bucket_bounds]
+    index = 0
+    for slot, blob in fetch_raw(session, query):
+        instant = slot * SLOT
+        while index < len(bucket_bounds) and instant >= bucket_bounds[index][1]:
+            index += 1
+        if index == len(bucket_bounds):
+            break
+        if instant >= bucket_bounds[index][0]:
+            distinct[index].add(bytes(blob))
+    for index, blobs in enumerate(distinct):
+        for blob in blobs:
             bitmaps[index] |= to_bitmap(blob)
     ends = [end for _, end in bucket_bounds]
     for ordinal, since in open_seats:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Engine, Integer, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from botbill.kit.clock import Clock
@@ -18,7 +18,7 @@ from botbill.metering.models import (
 )
 from botbill.metering.seat_presence import agents_by_bucket
 from botbill.metering.service import has_due
-from botbill.usage.buckets import Window, bucket_index, local_iso
+from botbill.usage.buckets import Window, local_iso
 from botbill.usage.schemas import BillingSessionOut, UsageCounts, UsagePoint, UsageReport
 
 
@@ -83,29 +83,49 @@ def usage_report(
 def _session_counts(
     session: Session, *, workspace_id: str, app_id: str | None, window: Window
 ) -> list[list[int]]:
-    first_slot, end_slot = window.start // SLOT, window.end // SLOT
+    """Usage, alert and voice sessions per bucket, summed by the database.
+
+    Bucket boundaries are 15-minute slots, so a balanced CASE over the boundaries gives
+    each rollup row its bucket in a few comparisons, and only one row per bucket comes
+    back, however long the window.
+    """
+    if not window.buckets:
+        return []
     if app_id is None:
         r = table_of(WorkspaceUsageRollup).c
-        query = select(r.slot, r.usage_sessions, r.alert_sessions, r.voice_sessions).where(
-            r.workspace_id == workspace_id
-        )
+        scope = r.workspace_id == workspace_id
     else:
-        a = table_of(UsageRollup).c
-        query = select(a.slot, a.usage_sessions, a.alert_sessions, a.voice_sessions).where(
-            a.workspace_id == workspace_id, a.app_id == app_id
+        r = table_of(UsageRollup).c
+        scope = (r.workspace_id == workspace_id) & (r.app_id == app_id)
+    bounds = [bucket.start // SLOT for bucket in window.buckets]
+    bucket = _bucket_of(r.slot, bounds, 0, len(bounds)).label("bucket")
+    query = (
+        select(
+            bucket,
+            func.sum(r.usage_sessions),
+            func.sum(r.alert_sessions),
+            func.sum(r.voice_sessions),
         )
-        r = a
-    query = query.where(r.slot >= first_slot, r.slot < end_slot)
-    index_of = bucket_index(window)
+        .where(scope, r.slot >= bounds[0], r.slot < window.end // SLOT)
+        .group_by(bucket)
+    )
     sums = [[0, 0, 0] for _ in window.buckets]
-    for slot, usage, alert, voice in session.execute(query):
-        index = index_of(slot)
-        if index >= 0:
-            bucket = sums[index]
-            bucket[0] += usage
-            bucket[1] += alert
-            bucket[2] += voice
+    for index, usage, alert, voice in session.execute(query):
+        sums[int(index)] = [int(usage), int(alert), int(voice)]
     return sums
+
+
+def _bucket_of(
+    slot: ColumnElement[int], bounds: list[int], low: int, high: int
+) -> ColumnElement[int]:
+    """The index of the bucket holding ``slot``, among buckets ``low..high-1``."""
+    if high - low == 1:
+        return literal(low, Integer)
+    middle = (low + high) // 2
+    return case(
+        (slot < literal(bounds[middle], BigInteger), _bucket_of(slot, bounds, low, middle)),
+        else_=_bucket_of(slot, bounds, middle, high),
+    )
 
 
 def _open_seats(

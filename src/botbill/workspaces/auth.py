@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from botbill.kit.db import unit_of_work
 from botbill.kit.problems import Forbidden, Unauthorized
@@ -35,19 +38,40 @@ def _bearer_secret(request: Request) -> str:
     return secret.strip()
 
 
-def authenticate(request: Request, engine: EngineDep) -> Caller:
-    secret = _bearer_secret(request)
+KEY_CACHE_SECONDS = 5.0
+"""How long a checked key is trusted without asking the database again (so a revoked
+key keeps working for at most this long)."""
+
+_checked: dict[str, tuple[Caller, float]] = {}
+
+
+def _lookup(engine: Engine, secret: str) -> Caller | None:
     with unit_of_work(engine, write=False) as session:
         key = find_key(session, secret)
         if key is None:
+            return None
+        return Caller(workspace_id=key.workspace_id, key_id=key.id, scopes=key.scope_set)
+
+
+async def authenticate(request: Request, engine: EngineDep) -> Caller:
+    secret = _bearer_secret(request)
+    cached = _checked.get(secret)
+    if cached is not None and cached[1] > time.monotonic():
+        caller = cached[0]
+    else:
+        found = await run_in_threadpool(_lookup, engine, secret)
+        if found is None:
             raise Unauthorized("unknown or revoked API key")
-        caller = Caller(workspace_id=key.workspace_id, key_id=key.id, scopes=key.scope_set)
+        caller = found
+        if len(_checked) > 10_000:
+            _checked.clear()
+        _checked[secret] = (caller, time.monotonic() + KEY_CACHE_SECONDS)
     request.state.caller = caller
     return caller
 
 
-def require(scope: Scope) -> Callable[[Caller], Caller]:
-    def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+def require(scope: Scope) -> Callable[[Caller], Awaitable[Caller]]:
+    async def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
         if not caller.allows(scope):
             raise Forbidden(f"this API key lacks the {scope.value!r} scope")
         return caller
