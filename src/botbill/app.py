@@ -20,13 +20,17 @@ from botbill.apps.routes import router as apps_router
 from botbill.events.routes import router as events_router
 from botbill.kit.clock import Clock, SystemClock
 from botbill.kit.db import build_engine
-from botbill.kit.problems import PROBLEM_CONTENT_TYPE, FieldError, Invalid, Problem
+from botbill.kit.problems import PROBLEM_CONTENT_TYPE, FieldError, Invalid, Problem, Unauthorized
 from botbill.metering.jobs import CompletionJob
 from botbill.migrations import upgrade
 from botbill.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from botbill.ops.routes import router as ops_router
+from botbill.orders.routes import router as orders_router
+from botbill.plans.routes import router as plans_router
 from botbill.settings import Settings, get_settings
 from botbill.usage.routes import router as usage_router
+from botbill.wallet.routes import router as wallet_router
+from botbill.workspaces.auth import authenticate
 from botbill.workspaces.routes import router as members_router
 
 log = logging.getLogger("botbill.http")
@@ -61,7 +65,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.settings = settings
     app.state.clock = clock
-    for router in (ops_router, events_router, apps_router, members_router, usage_router):
+    for router in (
+        ops_router,
+        events_router,
+        apps_router,
+        members_router,
+        usage_router,
+        plans_router,
+        wallet_router,
+        orders_router,
+    ):
         app.include_router(router)
     _install_error_handlers(app)
     app.add_middleware(RequestMetrics)
@@ -80,7 +93,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         return problem_response(error)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI validates the body before it runs the auth dependency; a caller
+        # without valid credentials must hear 401, not how its body was wrong.
+        if request.url.path.startswith("/v1/"):
+            try:
+                await authenticate(request, request.app.state.engine)
+            except Unauthorized as unauthorized:
+                return problem_response(unauthorized)
         errors = [FieldError(e["loc"], e["msg"]) for e in error.errors()]
         summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:5])
         return problem_response(Invalid(summary, errors=errors))

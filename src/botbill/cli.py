@@ -37,6 +37,10 @@ rollups_app = typer.Typer(no_args_is_help=True, help="Usage rollups.")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(key_app, name="key")
 app.add_typer(rollups_app, name="rollups")
+operator_app = typer.Typer(no_args_is_help=True, help="Platform operators.")
+operator_key_app = typer.Typer(no_args_is_help=True, help="Operator API keys.")
+operator_app.add_typer(operator_key_app, name="key")
+app.add_typer(operator_app, name="operator")
 
 err = Console(stderr=True)
 
@@ -120,6 +124,26 @@ def key_create(
         )
     else:
         print(issued.secret)
+
+
+@operator_key_app.command("create")
+def operator_key_create(
+    name: Annotated[str, typer.Option(help="Who or what holds the key.")] = "operator",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create a platform-operator key (any workspace's operator actions; shown once)."""
+    from botbill.operators.service import create_operator_key
+
+    engine = _engine()
+    try:
+        with unit_of_work(engine, write=True) as session:
+            key, secret = create_operator_key(session, name=name, now=SystemClock().now())
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    if as_json:
+        print(json.dumps({"key_id": key.id, "api_key": secret, "scopes": ["operator"]}))
+    else:
+        print(secret)
 
 
 @app.command()

@@ -13,6 +13,10 @@ from botbill.metering.models import (
     UsageRollup,
     WorkspaceUsageRollup,
 )
+from botbill.operators.models import OperatorKey
+from botbill.orders.models import IdempotencyRecord, Order
+from botbill.plans.models import PlanRow, Subscription, SubscriptionPeriod
+from botbill.wallet.models import LedgerEntry, UsageCharge
 from botbill.workspaces.models import ApiKey, Member, Workspace
 
 metadata = Base.metadata
@@ -24,10 +28,18 @@ __all__ = [
     "BillingSession",
     "Conversation",
     "Event",
+    "IdempotencyRecord",
+    "LedgerEntry",
     "Member",
+    "OperatorKey",
+    "Order",
+    "PlanRow",
     "SeatInterval",
     "SeatOrdinalCounter",
     "SeatPresence",
+    "Subscription",
+    "SubscriptionPeriod",
+    "UsageCharge",
     "UsageRollup",
     "Workspace",
     "WorkspaceUsageRollup",

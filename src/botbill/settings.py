@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     max_future_seconds: int = Field(default=300, ge=0)
     backfill_days: int = Field(default=35, ge=1)
 
+    # Balances and orders (SPEC §3.3, §4); amounts in minor units of the workspace currency
+    funds_min_amount: int = Field(default=10_000, ge=1)
+    funds_max_amount: int = Field(default=2_000_000, ge=1)
+    low_balance_threshold: int = Field(default=5_000, ge=0)
+    card_provider: Literal["test", "none"] | None = Field(
+        default=None, description="Default: 'test' outside production, 'none' in production."
+    )
+
     # Background work
     jobs_enabled: bool = True
     completion_interval_seconds: float = Field(default=5.0, gt=0)
@@ -36,7 +44,17 @@ class Settings(BaseSettings):
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("BOTBILL_SECRET_KEY must be set in production")
+        if self.environment == "production" and self.card_provider == "test":
+            raise ValueError("the test card provider accepts any tok_ok: refused in production")
+        if self.funds_min_amount > self.funds_max_amount:
+            raise ValueError("BOTBILL_FUNDS_MIN_AMOUNT is above BOTBILL_FUNDS_MAX_AMOUNT")
         return self
+
+    @property
+    def effective_card_provider(self) -> str:
+        if self.card_provider is not None:
+            return self.card_provider
+        return "none" if self.environment == "production" else "test"
 
 
 @lru_cache(maxsize=1)

@@ -221,9 +221,7 @@ def test_billing_sessions_list_matches_the_rules(
         headers=auth(key),
     ).json()
     assert voice["items"]
-    assert all(
-        i["type"] == "voice" and i["app_id"] == "voice-bot" for i in voice["items"]
-    )
+    assert all(i["type"] == "voice" and i["app_id"] == "voice-bot" for i in voice["items"])
     assert len(voice["items"]) == sum(
         1 for s in expected if s.type == "voice" and s.app_id == "voice-bot"
     )

@@ -11,14 +11,15 @@ from botbill.apps.schemas import PLAN_CODES, AppCreate, AppUpdate
 from botbill.kit.ids import new_id
 from botbill.kit.instants import Micros, from_micros
 from botbill.kit.problems import Conflict, Invalid, NotFound
+from botbill.plans.service import start_subscription
 from botbill.workspaces.models import Member
 from botbill.workspaces.schemas import APP_OWNER_ROLES, Role
-from botbill.workspaces.service import find_member
+from botbill.workspaces.service import find_member, get_workspace
 
 
 def get_app(session: Session, workspace_id: str, app_id: str) -> App:
     """The app, or 404 whether it is unknown or another workspace's (never say which)."""
-    app = session.get(App, (workspace_id, app_id))
+    app = None if "\x00" in app_id else session.get(App, (workspace_id, app_id))
     if app is None:
         raise NotFound(f"no app {app_id!r}")
     return app
@@ -34,9 +35,19 @@ def list_apps(
 
 
 def create_app(session: Session, workspace_id: str, spec: AppCreate, *, now: Micros) -> App:
-    if spec.plan not in PLAN_CODES:
+    enterprise = get_workspace(session, workspace_id).account_type == "enterprise"
+    plan = spec.plan if spec.plan is not None else ("enterprise" if enterprise else "trial")
+    if plan not in PLAN_CODES:
         raise Invalid.at(
-            ["body", "plan"], f"unknown plan {spec.plan!r} (plans: {', '.join(PLAN_CODES)})"
+            ["body", "plan"], f"unknown plan {plan!r} (plans: {', '.join(PLAN_CODES)})"
+        )
+    if (plan == "enterprise") != enterprise:
+        # SPEC §3.1, §3.5: the only plan of an enterprise workspace, set by an operator.
+        raise Invalid.at(
+            ["body", "plan"],
+            "an enterprise workspace's apps are on the enterprise plan"
+            if enterprise
+            else "the enterprise plan is for enterprise workspaces (an operator action)",
         )
     owner = _owner(session, workspace_id, spec.owner_email, loc=["body", "owner_email"])
     app_id = spec.id or new_id("app")
@@ -48,7 +59,7 @@ def create_app(session: Session, workspace_id: str, spec: AppCreate, *, now: Mic
         name=spec.name,
         owner_id=owner.id if owner else None,
         idle_timeout_minutes=spec.idle_timeout_minutes,
-        plan=spec.plan,
+        plan=plan,
         created_at=from_micros(now),
     )
     session.add(app)
@@ -56,6 +67,7 @@ def create_app(session: Session, workspace_id: str, spec: AppCreate, *, now: Mic
         session.flush()
     except IntegrityError:  # the same id, created by a concurrent request
         raise Conflict(f"an app {app_id!r} already exists in this workspace") from None
+    start_subscription(session, app, plan, now)
     return app
 
 

@@ -32,10 +32,15 @@ def parse_events(
     body: bytes, *, content_type: str | None, headers: Mapping[str, str], max_events: int
 ) -> list[AnyEvent]:
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if media_type.startswith("application/cloudevents-batch"):
+    if media_type == "application/cloudevents-batch+json":
         return _batch(body, max_events)
-    if media_type.startswith("application/cloudevents"):
+    if media_type == "application/cloudevents+json":
         return [_single(body)]
+    if media_type.startswith("application/cloudevents"):
+        raise UnsupportedMediaType(
+            f"unsupported event format {media_type!r}: only JSON is accepted "
+            "(application/cloudevents+json, application/cloudevents-batch+json)"
+        )
     if "ce-specversion" in headers:
         return [_binary(body, media_type, headers)]
     if media_type in ("application/json", ""):

@@ -6,14 +6,36 @@ here, so an event that passes is one the engine can use as it stands.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    field_validator,
+)
 
-Text256 = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-Ref128 = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL: refuse it on every backend alike.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    return value
+
+
+Text256 = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_no_nul)]
+Ref128 = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_no_nul)]
 AppRef = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9_-]{1,64}$")]
 Channel = Literal["chat", "voice"]
+# RFC 3339 date-time: seconds and an offset are required (pydantic alone would also take
+# "2026-11-26T12:00Z", "+0530" or a Unix timestamp in a string).
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 
 
 class _Data(BaseModel):
@@ -55,10 +77,19 @@ class _Event(BaseModel):
     specversion: Literal["1.0"]
     id: Text256
     source: Text256
-    time: Annotated[AwareDatetime, Field(strict=True)]
+    time: AwareDatetime
     subject: AppRef
     datacontenttype: str | None = None
     dataschema: str | None = None
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: object) -> object:
+        if isinstance(value, datetime):
+            return value
+        if not isinstance(value, str) or not RFC3339.fullmatch(value):
+            raise ValueError("time must be RFC 3339 with an offset, e.g. 2026-11-26T09:30:00Z")
+        return value
 
 
 class ConversationStarted(_Event):

@@ -36,6 +36,10 @@ def decode_cursor(cursor: str | None, *, arity: int) -> list[Any] | None:
         position = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
         position = None
-    if not isinstance(position, list) or len(position) != arity:
+    if (
+        not isinstance(position, list)
+        or len(position) != arity
+        or any(isinstance(part, str) and "\x00" in part for part in position)
+    ):
         raise Invalid.at(["query", "cursor"], "not a cursor this API issued")
     return position

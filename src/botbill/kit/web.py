@@ -34,6 +34,8 @@ def _write_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[S
 
 
 ReadSession = Annotated[Session, Depends(_read_session)]
-WriteSession = Annotated[Session, Depends(_write_session)]
+# scope="function": the unit of work commits before the response is sent, so a client
+# that got its 201 reads the change on its next request (and a failed commit is a 500).
+WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -4,13 +4,22 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+def no_nul(value: str) -> str:
+    """Refuse NUL characters, which PostgreSQL text cannot hold, on every backend alike."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    return value
+
 
 Email = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
     ),
+    AfterValidator(no_nul),
 ]
 
 
@@ -28,7 +37,11 @@ class MemberCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        AfterValidator(no_nul),
+    ]
     role: Role
 
 

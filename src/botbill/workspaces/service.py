@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from botbill.apps.models import App
@@ -93,6 +94,8 @@ def list_members(
 
 
 def find_member(session: Session, workspace_id: str, email: str) -> Member | None:
+    if "\x00" in email:  # never stored (PostgreSQL text cannot hold it)
+        return None
     return session.scalars(
         select(Member).where(Member.workspace_id == workspace_id, Member.email == email.lower())
     ).one_or_none()
@@ -117,7 +120,10 @@ def add_member(session: Session, workspace_id: str, spec: MemberCreate, *, now: 
         created_at=from_micros(now),
     )
     session.add(member)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same email, added by a concurrent request
+        raise Conflict(f"{spec.email!r} is already a member of this workspace") from None
     return member
 
 

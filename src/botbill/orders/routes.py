@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query
+
+from botbill.apps.service import get_app
+from botbill.kit.db import unit_of_work
+from botbill.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from botbill.kit.problems import Invalid
+from botbill.kit.web import ClockDep, EngineDep
+from botbill.operators.auth import OperatorDep
+from botbill.orders import service
+from botbill.orders.schemas import OrderOut, order_out
+from botbill.orders.web import CardsDep
+from botbill.wallet.service import confirm_payment, refuse_enterprise
+from botbill.workspaces.auth import Reader
+from botbill.workspaces.service import get_workspace
+
+router = APIRouter(tags=["orders"])
+
+
+@router.get("/v1/orders")
+def list_orders(
+    caller: Reader,
+    engine: EngineDep,
+    app_id: str | None = Query(default=None, description="Only this app's orders."),
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[OrderOut]:
+    """The workspace's orders, newest first."""
+    position = decode_cursor(cursor, arity=2)
+    after = None
+    if position is not None:
+        try:
+            datetime.fromisoformat(str(position[0]))
+        except ValueError:
+            raise Invalid.at(["query", "cursor"], "not a cursor this API issued") from None
+        after = (str(position[0]), str(position[1]))
+    with unit_of_work(engine, write=False) as session:
+        workspace = get_workspace(session, caller.workspace_id)
+        refuse_enterprise(workspace)
+        if app_id is not None:
+            get_app(session, workspace.id, app_id)
+        orders = service.list_orders(
+            session, workspace.id, app_id=app_id, after=after, limit=limit + 1
+        )
+    more = len(orders) > limit
+    orders = orders[:limit]
+    next_cursor = (
+        encode_cursor([orders[-1].created_at.isoformat(), orders[-1].id]) if more else None
+    )
+    return Page(items=[order_out(o) for o in orders], next_cursor=next_cursor)
+
+
+@router.get("/v1/orders/{order_id}")
+def get_order(order_id: str, caller: Reader, engine: EngineDep) -> OrderOut:
+    with unit_of_work(engine, write=False) as session:
+        workspace = get_workspace(session, caller.workspace_id)
+        refuse_enterprise(workspace)
+        return order_out(service.get_order(session, workspace.id, order_id))
+
+
+@router.post("/v1/orders/{order_id}/confirm-payment")
+def confirm_wire_payment(
+    order_id: str, operator: OperatorDep, engine: EngineDep, clock: ClockDep, cards: CardsDep
+) -> OrderOut:
+    """Operators: a wire transfer has arrived; the order is paid and its funds land."""
+    with unit_of_work(engine, write=True) as session:
+        order = service.lock_order(session, order_id)
+        return order_out(confirm_payment(session, order, cards=cards, now=clock.now()))

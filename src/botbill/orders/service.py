@@ -1,0 +1,195 @@
+"""Orders: placing them, collecting their payment, and what a paid order books.
+
+Services flush; the caller commits. A request that fails to pay (a declined card, a
+balance that does not cover a fee) raises :class:`PaymentRequired` and its unit of work
+rolls back: no order is kept. Payments attempted in the background (renewals) keep their
+failed orders, so the admin can see them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from botbill.kit.ids import new_id
+from botbill.kit.instants import Micros, from_micros
+from botbill.kit.money import Money
+from botbill.kit.problems import Conflict, Invalid, NotFound, Problem
+from botbill.orders.models import Order
+from botbill.orders.providers import (
+    CardProvider,
+    InvalidToken,
+    Outcome,
+    PaymentMethod,
+    PaymentResult,
+    PaymentStatus,
+    WireProvider,
+)
+from botbill.wallet.balances import balance_of, book
+from botbill.wallet.ledger import EntryKind
+
+
+class PaymentRequired(Problem):
+    status, slug, title = 402, "payment-required", "Payment required"
+
+
+class OrderKind(StrEnum):
+    ADD_FUNDS = "add_funds"
+    SUBSCRIPTION = "subscription"
+    """The first period's fee of a new app's plan."""
+    RENEWAL = "renewal"
+    PLAN_CHANGE = "plan_change"
+
+
+def new_order(
+    session: Session,
+    *,
+    workspace_id: str,
+    app_id: str,
+    kind: OrderKind,
+    amount: Money,
+    method: PaymentMethod,
+    now: Micros,
+    plan_code: str | None = None,
+    credit: int = 0,
+) -> Order:
+    order = Order(
+        id=new_id("ord"),
+        workspace_id=workspace_id,
+        app_id=app_id,
+        kind=kind.value,
+        plan_code=plan_code,
+        amount=amount.amount,
+        credit=credit,
+        currency=amount.currency,
+        payment_method=method.value,
+        payment_status=PaymentStatus.PENDING.value,
+        created_at=from_micros(now),
+    )
+    session.add(order)
+    session.flush()
+    return order
+
+
+def _money(order: Order) -> Money:
+    return Money(order.amount, order.currency)
+
+
+def charge_card(
+    order: Order, *, token: str, cards: CardProvider, loc: list[str | int]
+) -> PaymentResult:
+    """Ask the card provider; an unknown token is the request's fault (422 at ``loc``)."""
+    try:
+        return cards.charge(token=token, amount=_money(order), order_id=order.id)
+    except InvalidToken as error:
+        raise Invalid.at(loc, str(error)) from None
+
+
+def request_wire(order: Order) -> PaymentResult:
+    return WireProvider().request(amount=_money(order), order_id=order.id)
+
+
+def mark_paid(order: Order, *, now: Micros, reference: str | None = None) -> None:
+    order.payment_status = PaymentStatus.PAID.value
+    order.paid_at = from_micros(now)
+    order.provider_reference = reference
+
+
+def mark_failed(order: Order, *, reason: str) -> None:
+    order.payment_status = PaymentStatus.FAILED.value
+    order.failure_reason = reason[:200]
+
+
+def apply_result(order: Order, result: PaymentResult, *, now: Micros) -> None:
+    if result.outcome is Outcome.PAID:
+        mark_paid(order, now=now, reference=result.reference)
+    elif result.outcome is Outcome.DECLINED:
+        mark_failed(order, reason=result.reason or "the payment was declined")
+    else:
+        order.provider_reference = result.reference
+
+
+def credit_funds(session: Session, order: Order, *, now: Micros) -> None:
+    """A paid add-funds order lands on the app's balance (once: keyed by the order)."""
+    book(
+        session,
+        workspace_id=order.workspace_id,
+        app_id=order.app_id,
+        currency=order.currency,
+        kind=EntryKind.FUNDS,
+        amount=order.amount,
+        at=now,
+        reference=order.id,
+        entry_key=f"order:{order.id}",
+    )
+
+
+def pay_from_balance(session: Session, order: Order, *, now: Micros) -> bool:
+    """Pay ``order`` from the app's balance when it covers the cost; else change nothing."""
+    if balance_of(session, order.workspace_id, order.app_id, now) < order.amount:
+        return False
+    order.payment_method = PaymentMethod.BALANCE.value
+    if order.amount:
+        book(
+            session,
+            workspace_id=order.workspace_id,
+            app_id=order.app_id,
+            currency=order.currency,
+            kind=EntryKind.PLAN_FEE,
+            amount=-order.amount,
+            at=now,
+            reference=order.id,
+            entry_key=f"order:{order.id}",
+        )
+    mark_paid(order, now=now)
+    return True
+
+
+def get_order(session: Session, workspace_id: str, order_id: str) -> Order:
+    order = session.get(Order, order_id)
+    if order is None or order.workspace_id != workspace_id:
+        raise NotFound(f"no order {order_id!r}")
+    return order
+
+
+def lock_order(session: Session, order_id: str) -> Order:
+    """Any workspace's order, locked (operators), or 404."""
+    order = session.scalars(
+        select(Order).where(Order.id == order_id).with_for_update()
+    ).one_or_none()
+    if order is None:
+        raise NotFound(f"no order {order_id!r}")
+    return order
+
+
+def confirm_wire(session: Session, order: Order, *, now: Micros) -> None:
+    """An operator has the transfer: the order is paid and its funds land."""
+    if order.payment_method != PaymentMethod.WIRE.value:
+        raise Conflict(f"order {order.id!r} is paid by {order.payment_method}, not by wire")
+    if order.payment_status != PaymentStatus.PENDING.value:
+        raise Conflict(f"order {order.id!r} is {order.payment_status}, not pending")
+    mark_paid(order, now=now, reference=order.provider_reference)
+    if order.kind == OrderKind.ADD_FUNDS.value:
+        credit_funds(session, order, now=now)
+
+
+def list_orders(
+    session: Session,
+    workspace_id: str,
+    *,
+    app_id: str | None = None,
+    after: tuple[str, str] | None = None,
+    limit: int = 50,
+) -> list[Order]:
+    """Newest first; ``after`` is the ``(created_at ISO, id)`` of the last order seen."""
+    query = select(Order).where(Order.workspace_id == workspace_id)
+    if app_id is not None:
+        query = query.where(Order.app_id == app_id)
+    if after is not None:
+        moment = datetime.fromisoformat(after[0])
+        query = query.where(tuple_(Order.created_at, Order.id) < tuple_(moment, after[1]))
+    query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
+    return list(session.scalars(query))

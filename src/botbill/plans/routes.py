@@ -1,0 +1,277 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from botbill.apps.models import App
+from botbill.apps.service import get_app, list_apps, owner_emails
+from botbill.kit.db import unit_of_work
+from botbill.kit.instants import from_micros
+from botbill.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from botbill.kit.problems import NotFound
+from botbill.kit.timezones import zone
+from botbill.kit.web import ClockDep, EngineDep
+from botbill.orders import idempotency
+from botbill.orders.providers import PaymentMethod
+from botbill.orders.schemas import order_out
+from botbill.orders.web import CardsDep, IdempotencyKey, SettingsDep
+from botbill.plans import service
+from botbill.plans.catalog import Plan
+from botbill.plans.changes import ChangeKind
+from botbill.plans.jobs import bring_current
+from botbill.plans.overview import Overview, overviews
+from botbill.plans.schemas import (
+    AutoReload,
+    Balance,
+    Included,
+    NoticeOut,
+    PlanChangeOut,
+    PlanChangeRequest,
+    PlanList,
+    PlanOut,
+    Prices,
+    ScheduledChange,
+    SubscriptionDetail,
+    SubscriptionSummary,
+    Used,
+)
+from botbill.workspaces.auth import Admin, Reader
+from botbill.workspaces.models import Workspace
+from botbill.workspaces.service import get_workspace
+
+router = APIRouter(tags=["plans"])
+
+
+def plan_out(plan: Plan, currency: str) -> PlanOut:
+    return PlanOut(
+        code=plan.code,
+        name=plan.name,
+        period=plan.period.value,
+        period_days=plan.trial_days if plan.is_trial else None,
+        fee=plan.fee,
+        currency=currency,
+        included=Included(
+            billing_sessions=plan.included_billing_sessions,
+            voice_sessions=plan.included_voice_sessions,
+        ),
+        prices=Prices(
+            usage=plan.usage_price,
+            alert=plan.alert_price,
+            voice=plan.voice_price,
+            seat_day=plan.seat_day_price,
+        ),
+        contract=plan.contract,
+    )
+
+
+@router.get("/v1/plans")
+def list_plans(caller: Reader, engine: EngineDep) -> PlanList:
+    """The plan catalog; amounts are minor units of the workspace's currency."""
+    with unit_of_work(engine, write=False) as session:
+        workspace = get_workspace(session, caller.workspace_id)
+        plans = service.catalog(session)
+        return PlanList(items=[plan_out(p, workspace.currency) for p in plans.values()])
+
+
+def _local(instant: int, workspace: Workspace) -> datetime:
+    return from_micros(instant).astimezone(zone(workspace.timezone))
+
+
+def _summary_fields(
+    overview: Overview, workspace: Workspace, emails: dict[str, str]
+) -> dict[str, Any]:
+    app, subscription = overview.app, overview.subscription
+    return {
+        "app_id": app.id,
+        "app_name": app.name,
+        "owner_email": emails.get(app.owner_id) if app.owner_id else None,
+        "plan": overview.plan.code,
+        "status": overview.status.value,
+        "balance": Balance(amount=overview.balance.amount, currency=overview.balance.currency),
+        "period_start": _local(subscription.period_start, workspace),
+        "period_end": _local(subscription.period_end, workspace),
+        "notices": [NoticeOut(type=n.type, detail=n.detail) for n in overview.notices],
+    }
+
+
+def _detail_fields(
+    overview: Overview, workspace: Workspace, emails: dict[str, str]
+) -> dict[str, Any]:
+    subscription, period = overview.subscription, overview.period
+    scheduled = overview.scheduled_plan
+    return {
+        **_summary_fields(overview, workspace, emails),
+        "included": Included(
+            billing_sessions=period.included_billing, voice_sessions=period.included_voice
+        ),
+        "used": Used(
+            billing_sessions=period.usage_sessions + period.alert_sessions,
+            usage_sessions=period.usage_sessions,
+            alert_sessions=period.alert_sessions,
+            voice_sessions=period.voice_sessions,
+        ),
+        "scheduled_change": None
+        if scheduled is None
+        else ScheduledChange(plan=scheduled.code, at=_local(subscription.period_end, workspace)),
+        "auto_reload": AutoReload(
+            enabled=subscription.auto_reload_enabled,
+            threshold=subscription.auto_reload_threshold,
+            amount=subscription.auto_reload_amount,
+        ),
+        "renews": not overview.plan.is_trial
+        and subscription.state == service.ACTIVE
+        and (subscription.renew or overview.plan.fee_amount == 0),
+    }
+
+
+def _overview(
+    session: Session, workspace: Workspace, app: App, *, now: int, low_balance: int
+) -> Overview:
+    found = overviews(session, workspace, [app], now=now, low_balance=low_balance)
+    if not found:  # created between the refresh and this read
+        raise NotFound(f"app {app.id!r} has no subscription yet")
+    return found[0]
+
+
+@router.get("/v1/subscriptions")
+def list_subscriptions(
+    caller: Reader,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    cards: CardsDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[SubscriptionSummary]:
+    """The Plan list: every app's plan, status, balance, period end and notices."""
+    position = decode_cursor(cursor, arity=1)
+    after = str(position[0]) if position else None
+    now = clock.now()
+    bring_current(engine, workspace_id=caller.workspace_id, app_id=None, cards=cards, now=now)
+    with unit_of_work(engine, write=False) as session:
+        workspace = get_workspace(session, caller.workspace_id)
+        apps = list_apps(session, workspace.id, after=after, limit=limit + 1)
+        more = len(apps) > limit
+        apps = apps[:limit]
+        emails = owner_emails(session, apps)
+        found = overviews(
+            session, workspace, apps, now=now, low_balance=settings.low_balance_threshold
+        )
+        items = [SubscriptionSummary(**_summary_fields(o, workspace, emails)) for o in found]
+    return Page(items=items, next_cursor=encode_cursor([apps[-1].id]) if more else None)
+
+
+@router.get("/v1/apps/{app_id}/subscription")
+def get_subscription(
+    app_id: str,
+    caller: Reader,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    cards: CardsDep,
+) -> SubscriptionDetail:
+    """Plan and usage details: the Plan list's fields, this period's allowance and use."""
+    now = clock.now()
+    with unit_of_work(engine, write=False) as session:
+        get_app(session, caller.workspace_id, app_id)
+    bring_current(engine, workspace_id=caller.workspace_id, app_id=app_id, cards=cards, now=now)
+    with unit_of_work(engine, write=False) as session:
+        workspace = get_workspace(session, caller.workspace_id)
+        app = get_app(session, workspace.id, app_id)
+        overview = _overview(
+            session, workspace, app, now=now, low_balance=settings.low_balance_threshold
+        )
+        return SubscriptionDetail(
+            **_detail_fields(overview, workspace, owner_emails(session, [app]))
+        )
+
+
+@router.post(
+    "/v1/apps/{app_id}/subscription/change",
+    response_model=PlanChangeOut,
+    responses={
+        202: {"model": PlanChangeOut, "description": "A downgrade, scheduled for period end"},
+        402: {"description": "Neither the payment method nor the balance pays the fee"},
+    },
+)
+def change_plan(
+    app_id: str,
+    body: PlanChangeRequest,
+    request: Request,
+    caller: Admin,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    cards: CardsDep,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Upgrade at once (with its order), or schedule a downgrade for the period's end."""
+    now = clock.now()
+    with unit_of_work(engine, write=True) as session:
+        workspace = get_workspace(session, caller.workspace_id)
+        app = get_app(session, workspace.id, app_id)
+        request_hash = idempotency.fingerprint("POST", request.url.path, body.model_dump())
+        if key is not None:
+            stored = idempotency.claim(
+                session, workspace_id=workspace.id, key=key, request_hash=request_hash, now=now
+            )
+            if stored is not None:
+                return _replay(stored)
+        outcome = service.change_plan(
+            session,
+            workspace,
+            app_id,
+            plan_code=body.plan,
+            method=PaymentMethod(body.payment_method) if body.payment_method else None,
+            token=body.token,
+            cards=cards,
+            now=now,
+        )
+        overview = _overview(
+            session, workspace, app, now=now, low_balance=settings.low_balance_threshold
+        )
+        result = PlanChangeOut(
+            **_detail_fields(overview, workspace, owner_emails(session, [app])),
+            change=outcome.kind.value,
+            order=None if outcome.order is None else order_out(outcome.order),
+        )
+        code = status.HTTP_202_ACCEPTED if outcome.kind is ChangeKind.DOWNGRADE else 200
+        body_json = result.model_dump(mode="json")
+        if key is not None:
+            idempotency.complete(
+                session, workspace_id=workspace.id, key=key, status_code=code, body=body_json
+            )
+    return JSONResponse(body_json, status_code=code)
+
+
+def _replay(stored: idempotency.Stored) -> JSONResponse:
+    return JSONResponse(
+        stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
+    )
+
+
+@router.delete("/v1/apps/{app_id}/subscription/scheduled-change")
+def withdraw_scheduled_change(
+    app_id: str,
+    caller: Admin,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    cards: CardsDep,
+) -> SubscriptionDetail:
+    """Withdraw a scheduled downgrade: the plan renews as it is."""
+    now = clock.now()
+    with unit_of_work(engine, write=True) as session:
+        workspace = get_workspace(session, caller.workspace_id)
+        app = get_app(session, workspace.id, app_id)
+        service.withdraw_scheduled_change(session, workspace, app_id, cards=cards, now=now)
+        overview = _overview(
+            session, workspace, app, now=now, low_balance=settings.low_balance_threshold
+        )
+        return SubscriptionDetail(
+            **_detail_fields(overview, workspace, owner_emails(session, [app]))
+        )

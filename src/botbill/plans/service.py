@@ -1,0 +1,577 @@
+"""Plans and subscriptions: the catalog, starting, renewing and changing an app's plan.
+
+Services flush; the caller commits. Every write that moves an app's money first locks the
+app's subscription row (``FOR UPDATE`` on PostgreSQL; SQLite writers hold the database
+lock), so fee payments, funds and rating of one app never interleave.
+
+Periods roll forward lazily: whatever touches a subscription first brings it up to date
+(:func:`bring_up_to_date`), renewing fee plans at each period end it passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from botbill.apps.models import App
+from botbill.kit.db import table_of
+from botbill.kit.instants import Micros, from_micros
+from botbill.kit.money import Money
+from botbill.kit.problems import Conflict, Forbidden, Invalid, NotFound
+from botbill.orders.models import Order
+from botbill.orders.providers import (
+    CardProvider,
+    InvalidToken,
+    Outcome,
+    PaymentMethod,
+    PaymentResult,
+    PaymentStatus,
+)
+from botbill.orders.service import (
+    OrderKind,
+    PaymentRequired,
+    apply_result,
+    charge_card,
+    mark_failed,
+    mark_paid,
+    new_order,
+    pay_from_balance,
+)
+from botbill.plans.catalog import DEFAULT_CATALOG, DEFAULT_PLANS, ENTERPRISE, TRIAL, Plan
+from botbill.plans.changes import ChangeKind, ChangeRefused, classify, upgrade_cost
+from botbill.plans.models import PlanRow, Subscription, SubscriptionPeriod
+from botbill.plans.periods import Span, monthly_period, trial_period
+from botbill.wallet.balances import balance_of, book_lapses, has_due_lapses
+from botbill.workspaces.models import Workspace
+
+ACTIVE, EXPIRED, CANCELLED = "active", "expired", "cancelled"
+RENEWAL_FAILED, RENEWAL_OFF = "renewal_failed", "renewal_off"
+ENTERPRISE_ACCOUNT = "enterprise"
+
+
+# --- the catalog ------------------------------------------------------------------------
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _row_values(plan: Plan, *, position: int, now: Micros) -> dict[str, Any]:
+    return {
+        "code": plan.code,
+        "name": plan.name,
+        "fee": plan.fee,
+        "period": plan.period.value,
+        "trial_days": plan.trial_days,
+        "included_billing_sessions": plan.included_billing_sessions,
+        "included_voice_sessions": plan.included_voice_sessions,
+        "usage_price": plan.usage_price,
+        "alert_price": plan.alert_price,
+        "voice_price": plan.voice_price,
+        "seat_day_price": plan.seat_day_price,
+        "contract": plan.contract,
+        "position": position,
+        "updated_at": from_micros(now),
+    }
+
+
+def ensure_catalog(session: Session, *, now: Micros) -> None:
+    """Write the default plans that are not in the ``plans`` table yet (first use)."""
+    present = set(session.scalars(select(PlanRow.code)))
+    missing = [
+        _row_values(plan, position=index, now=now)
+        for index, plan in enumerate(DEFAULT_PLANS)
+        if plan.code not in present
+    ]
+    if missing:
+        statement = _insert(session)(table_of(PlanRow)).values(missing)
+        session.execute(statement.on_conflict_do_nothing(index_elements=["code"]))
+
+
+def catalog(session: Session) -> dict[str, Plan]:
+    """The catalog: the table's plans; a default not written yet stands as it is defined."""
+    plans = dict(DEFAULT_CATALOG)
+    for row in session.scalars(select(PlanRow).order_by(PlanRow.position, PlanRow.code)):
+        plans[row.code] = row.to_plan()
+    return plans
+
+
+def _known(plans: dict[str, Plan], code: str, *, loc: list[str | int]) -> Plan:
+    plan = plans.get(code)
+    if plan is None:
+        raise Invalid.at(loc, f"unknown plan {code!r} (plans: {', '.join(plans)})")
+    return plan
+
+
+# --- subscriptions ----------------------------------------------------------------------
+
+
+def find_subscription(
+    session: Session, workspace_id: str, app_id: str, *, lock: bool = False
+) -> Subscription | None:
+    query = select(Subscription).where(
+        Subscription.workspace_id == workspace_id, Subscription.app_id == app_id
+    )
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
+
+
+def _span(plan: Plan, *, anchor: Micros, index: int, tz: str) -> Span:
+    if plan.is_trial:
+        return trial_period(anchor, tz, plan.trial_days)
+    return monthly_period(anchor, tz, index)
+
+
+def _open_period(
+    session: Session,
+    *,
+    app: App,
+    plan: Plan,
+    anchor: Micros,
+    index: int,
+    tz: str,
+    subscription: Subscription | None = None,
+    now: Micros,
+) -> tuple[Subscription, SubscriptionPeriod]:
+    """Start period ``index`` of the series at ``anchor`` (a new subscription if none)."""
+    span = _span(plan, anchor=anchor, index=index, tz=tz)
+    period = SubscriptionPeriod(
+        workspace_id=app.workspace_id,
+        app_id=app.id,
+        plan_code=plan.code,
+        start=span.start,
+        end=span.end,
+        fee_paid=0,
+        included_billing=plan.included_billing_sessions,
+        included_voice=plan.included_voice_sessions,
+        drawn_billing=0,
+        drawn_voice=0,
+        usage_sessions=0,
+        alert_sessions=0,
+        voice_sessions=0,
+    )
+    session.add(period)
+    session.flush()
+    if subscription is None:
+        subscription = Subscription(
+            workspace_id=app.workspace_id,
+            app_id=app.id,
+            state=ACTIVE,
+            renew=True,
+            auto_reload_enabled=False,
+            created_at=from_micros(now),
+        )
+        session.add(subscription)
+    subscription.plan_code = plan.code
+    subscription.anchor = anchor
+    subscription.period_index = index
+    subscription.period_id = period.id
+    subscription.period_start = span.start
+    subscription.period_end = span.end
+    subscription.updated_at = from_micros(now)
+    app.plan = plan.code  # the apps table keeps a mirror of the plan in force
+    session.flush()
+    return subscription, period
+
+
+def _plan_for_workspace(workspace: Workspace, code: str) -> str:
+    if workspace.account_type == ENTERPRISE_ACCOUNT:
+        if code not in (ENTERPRISE, TRIAL):  # ``trial`` is what an app gets by default
+            raise Forbidden("an enterprise workspace's apps are on its contract plan")
+        return ENTERPRISE
+    if code == ENTERPRISE:
+        raise Forbidden(
+            "the enterprise plan comes with an enterprise account, which an operator sets"
+        )
+    return code
+
+
+def start_subscription(session: Session, app: App, plan_code: str, now: Micros) -> Subscription:
+    """A new app's subscription: its first period starts now.
+
+    A fee plan's first fee is an order paid from the app's balance; while the balance does
+    not cover it the order waits (``pending``) and the app is refused for
+    ``insufficient_funds``; funds landing settle it at once.
+    """
+    workspace = session.get(Workspace, app.workspace_id)
+    if workspace is None:
+        raise NotFound(f"no workspace {app.workspace_id!r}")
+    ensure_catalog(session, now=now)
+    plans = catalog(session)
+    plan = _known(plans, _plan_for_workspace(workspace, plan_code), loc=["body", "plan"])
+    subscription, period = _open_period(
+        session, app=app, plan=plan, anchor=now, index=0, tz=workspace.timezone, now=now
+    )
+    if plan.fee_amount:
+        order = new_order(
+            session,
+            workspace_id=app.workspace_id,
+            app_id=app.id,
+            kind=OrderKind.SUBSCRIPTION,
+            amount=Money(plan.fee_amount, workspace.currency),
+            method=PaymentMethod.BALANCE,
+            plan_code=plan.code,
+            now=now,
+        )
+        if pay_from_balance(session, order, now=now):
+            period.fee_paid = plan.fee_amount
+        else:
+            subscription.unpaid_order_id = order.id
+    session.flush()
+    return subscription
+
+
+def current_period(session: Session, subscription: Subscription) -> SubscriptionPeriod:
+    period = session.get(SubscriptionPeriod, subscription.period_id)
+    assert period is not None  # a foreign key
+    return period
+
+
+def settle_unpaid_fee(session: Session, subscription: Subscription, *, now: Micros) -> bool:
+    """Pay the period's waiting fee order from the balance if it now covers it."""
+    if subscription.unpaid_order_id is None:
+        return False
+    order = session.get(Order, subscription.unpaid_order_id)
+    if order is None or order.payment_status != PaymentStatus.PENDING.value:
+        subscription.unpaid_order_id = None
+        return False
+    if not pay_from_balance(session, order, now=now):
+        return False
+    current_period(session, subscription).fee_paid = order.amount + order.credit
+    subscription.unpaid_order_id = None
+    session.flush()
+    return True
+
+
+def _collect_fee(
+    session: Session,
+    subscription: Subscription,
+    *,
+    plan: Plan,
+    kind: OrderKind,
+    currency: str,
+    cards: CardProvider,
+    now: Micros,
+) -> Order:
+    """A period-end fee: from the balance when it covers it, else with the saved card."""
+    order = new_order(
+        session,
+        workspace_id=subscription.workspace_id,
+        app_id=subscription.app_id,
+        kind=kind,
+        amount=Money(plan.fee_amount, currency),
+        method=PaymentMethod.BALANCE,
+        plan_code=plan.code,
+        now=now,
+    )
+    if pay_from_balance(session, order, now=now):
+        return order
+    if subscription.saved_card_token is None:
+        mark_failed(order, reason="the balance does not cover the fee and no card is saved")
+        return order
+    order.payment_method = PaymentMethod.CARD.value
+    try:
+        result = cards.charge(
+            token=subscription.saved_card_token,
+            amount=Money(order.amount, currency),
+            order_id=order.id,
+        )
+    except InvalidToken as error:
+        result = PaymentResult(Outcome.DECLINED, reason=str(error))
+    apply_result(order, result, now=now)
+    return order
+
+
+def bring_up_to_date(
+    session: Session,
+    subscription: Subscription,
+    *,
+    workspace: Workspace,
+    cards: CardProvider,
+    now: Micros,
+) -> None:
+    """Roll every period end that ``now`` has passed: renew, apply a scheduled change, or
+    expire. The subscription's row must be locked by the caller."""
+    book_lapses(
+        session,
+        workspace_id=workspace.id,
+        app_id=subscription.app_id,
+        currency=workspace.currency,
+        now=now,
+    )
+    plans = catalog(session)
+    app = session.get(App, (subscription.workspace_id, subscription.app_id))
+    assert app is not None
+    while subscription.state == ACTIVE and now >= subscription.period_end:
+        plan = plans[subscription.plan_code]
+        if plan.is_trial:
+            return  # a trial does not renew: the app stops (trial_expired)
+        boundary = subscription.period_end
+        if subscription.unpaid_order_id is not None:
+            unpaid = session.get(Order, subscription.unpaid_order_id)
+            if unpaid is not None and unpaid.payment_status == PaymentStatus.PENDING.value:
+                mark_failed(unpaid, reason="the period ended before the fee was paid")
+            subscription.unpaid_order_id = None
+        target = plans.get(subscription.scheduled_plan_code or plan.code, plan)
+        changing = target.code != plan.code
+        if target.fee_amount and not subscription.renew:
+            _expire(subscription, because=RENEWAL_OFF, now=now)
+            return
+        order = None
+        if target.fee_amount:
+            order = _collect_fee(
+                session,
+                subscription,
+                plan=target,
+                kind=OrderKind.PLAN_CHANGE if changing else OrderKind.RENEWAL,
+                currency=workspace.currency,
+                cards=cards,
+                now=now,
+            )
+            if order.payment_status != PaymentStatus.PAID.value:
+                _expire(subscription, because=RENEWAL_FAILED, now=now)
+                return
+        anchor, index = (
+            (boundary, 0) if changing else (subscription.anchor, subscription.period_index + 1)
+        )
+        subscription.scheduled_plan_code = None
+        _, period = _open_period(
+            session,
+            app=app,
+            plan=target,
+            anchor=anchor,
+            index=index,
+            tz=workspace.timezone,
+            subscription=subscription,
+            now=now,
+        )
+        if order is not None:
+            period.fee_paid = order.amount
+    session.flush()
+
+
+def _expire(subscription: Subscription, *, because: str, now: Micros) -> None:
+    subscription.state = EXPIRED
+    subscription.expired_because = because
+    subscription.scheduled_plan_code = None
+    subscription.updated_at = from_micros(now)
+
+
+def lock_current(
+    session: Session, workspace: Workspace, app_id: str, *, cards: CardProvider, now: Micros
+) -> Subscription:
+    """The app's subscription, locked and brought up to date (started if it had none)."""
+    subscription = find_subscription(session, workspace.id, app_id, lock=True)
+    if subscription is None:
+        app = session.get(App, (workspace.id, app_id))
+        if app is None:
+            raise NotFound(f"no app {app_id!r}")
+        subscription = _start_lazily(session, workspace, app, now=now)
+    bring_up_to_date(session, subscription, workspace=workspace, cards=cards, now=now)
+    return subscription
+
+
+def _start_lazily(session: Session, workspace: Workspace, app: App, *, now: Micros) -> Subscription:
+    """An app that predates subscriptions starts one, on its recorded plan, when first seen."""
+    code = app.plan
+    if workspace.account_type == ENTERPRISE_ACCOUNT:
+        code = ENTERPRISE
+    elif code == ENTERPRISE:
+        code = TRIAL
+    return start_subscription(session, app, code, now)
+
+
+# --- keeping subscriptions current before a read ----------------------------------------
+
+
+def refresh_due(session: Session, workspace_id: str, app_id: str | None, *, now: Micros) -> bool:
+    """Whether anything must be written before subscriptions can be read as of ``now``."""
+    missing = select(App.id).where(
+        App.workspace_id == workspace_id,
+        ~select(Subscription.app_id)
+        .where(Subscription.workspace_id == App.workspace_id, Subscription.app_id == App.id)
+        .exists(),
+    )
+    ended = select(Subscription.plan_code).where(
+        Subscription.workspace_id == workspace_id,
+        Subscription.state == ACTIVE,
+        Subscription.period_end <= now,
+    )
+    if app_id is not None:
+        missing = missing.where(App.id == app_id)
+        ended = ended.where(Subscription.app_id == app_id)
+    if session.scalars(missing.limit(1)).first() is not None:
+        return True
+    codes = set(session.scalars(ended.distinct()))
+    if codes:
+        plans = catalog(session)
+        if any(not plans[code].is_trial for code in codes if code in plans):
+            return True
+    return has_due_lapses(session, workspace_id, app_id, now)
+
+
+def refresh(
+    session: Session,
+    workspace: Workspace,
+    app_ids: Collection[str] | None,
+    *,
+    cards: CardProvider,
+    now: Micros,
+) -> None:
+    """Start missing subscriptions, roll ended periods, book due lapses."""
+    query = select(App.id).where(App.workspace_id == workspace.id)
+    if app_ids is not None:
+        query = query.where(App.id.in_(app_ids))
+    for app_id in sorted(session.scalars(query)):  # in key order: writers never deadlock
+        lock_current(session, workspace, app_id, cards=cards, now=now)
+
+
+# --- plan changes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeOutcome:
+    kind: ChangeKind
+    subscription: Subscription
+    order: Order | None
+
+
+def change_plan(
+    session: Session,
+    workspace: Workspace,
+    app_id: str,
+    *,
+    plan_code: str,
+    method: PaymentMethod | None,
+    token: str | None,
+    cards: CardProvider,
+    now: Micros,
+) -> ChangeOutcome:
+    """SPEC §3.5: an upgrade applies now with its order; a downgrade waits for period end.
+
+    The fee order of an upgrade is paid with the card given, else from the balance; when
+    neither pays, :class:`PaymentRequired` is raised and the caller's unit of work rolls
+    back, so nothing changes.
+    """
+    if workspace.account_type == ENTERPRISE_ACCOUNT:
+        raise Forbidden("an enterprise workspace's plans are set by contract, by an operator")
+    subscription = lock_current(session, workspace, app_id, cards=cards, now=now)
+    if subscription.state == CANCELLED:
+        raise Conflict("the subscription is cancelled")
+    plans = catalog(session)
+    target = _known(plans, plan_code, loc=["body", "plan"])
+    current = plans[subscription.plan_code]
+    expired = subscription.state == EXPIRED or (current.is_trial and now >= subscription.period_end)
+    if target.is_trial:
+        raise Invalid.at(["body", "plan"], "a trial only starts with a new app")
+    if target.code == current.code and not expired:
+        raise Conflict(f"the app is already on the {target.code!r} plan")
+    try:
+        kind = classify(current, target, expired=expired)
+    except ChangeRefused as refused:
+        raise Forbidden(refused.message) from None
+    if kind is ChangeKind.DOWNGRADE:
+        subscription.scheduled_plan_code = target.code
+        subscription.updated_at = from_micros(now)
+        session.flush()
+        return ChangeOutcome(kind, subscription, None)
+    return _upgrade(
+        session,
+        workspace,
+        subscription,
+        target=target,
+        method=method,
+        token=token,
+        cards=cards,
+        now=now,
+    )
+
+
+def _upgrade(
+    session: Session,
+    workspace: Workspace,
+    subscription: Subscription,
+    *,
+    target: Plan,
+    method: PaymentMethod | None,
+    token: str | None,
+    cards: CardProvider,
+    now: Micros,
+) -> ChangeOutcome:
+    old = current_period(session, subscription)
+    cost = upgrade_cost(target=target, fee_paid=old.fee_paid, start=old.start, end=old.end, at=now)
+    order = None
+    if target.fee_amount:
+        order = new_order(
+            session,
+            workspace_id=workspace.id,
+            app_id=subscription.app_id,
+            kind=OrderKind.PLAN_CHANGE,
+            amount=Money(cost.due, workspace.currency),
+            method=method or PaymentMethod.BALANCE,
+            plan_code=target.code,
+            credit=cost.credit,
+            now=now,
+        )
+        if method is PaymentMethod.CARD and cost.due:
+            assert token is not None  # the request schema requires it
+            result = charge_card(order, token=token, cards=cards, loc=["body", "token"])
+            if result.outcome is not Outcome.PAID:
+                raise PaymentRequired(
+                    f"the card was declined ({result.reason}); nothing was changed"
+                )
+            mark_paid(order, now=now, reference=result.reference)
+            subscription.saved_card_token = token
+        elif method is PaymentMethod.CARD:
+            mark_paid(order, now=now)
+        elif not pay_from_balance(session, order, now=now):
+            balance = balance_of(session, workspace.id, subscription.app_id, now)
+            raise PaymentRequired(
+                f"the app's balance ({Money(balance, workspace.currency).format()}) does not "
+                f"cover the fee due ({Money(cost.due, workspace.currency).format()}); add "
+                "funds or pay by card. Nothing was changed."
+            )
+    if subscription.unpaid_order_id is not None:
+        unpaid = session.get(Order, subscription.unpaid_order_id)
+        if unpaid is not None and unpaid.payment_status == PaymentStatus.PENDING.value:
+            mark_failed(unpaid, reason="replaced by a plan change before it was paid")
+        subscription.unpaid_order_id = None
+    old.end = min(old.end, max(now, old.start))
+    subscription.state = ACTIVE
+    subscription.expired_because = None
+    subscription.scheduled_plan_code = None
+    app = session.get(App, (workspace.id, subscription.app_id))
+    assert app is not None
+    _, period = _open_period(
+        session,
+        app=app,
+        plan=target,
+        anchor=now,
+        index=0,
+        tz=workspace.timezone,
+        subscription=subscription,
+        now=now,
+    )
+    if order is not None:
+        period.fee_paid = target.fee_amount
+    session.flush()
+    return ChangeOutcome(ChangeKind.UPGRADE, subscription, order)
+
+
+def withdraw_scheduled_change(
+    session: Session, workspace: Workspace, app_id: str, *, cards: CardProvider, now: Micros
+) -> Subscription:
+    subscription = lock_current(session, workspace, app_id, cards=cards, now=now)
+    if subscription.scheduled_plan_code is None:
+        raise NotFound("no plan change is scheduled for this app")
+    subscription.scheduled_plan_code = None
+    subscription.updated_at = from_micros(now)
+    session.flush()
+    return subscription

@@ -1,0 +1,164 @@
+"""Booking ledger entries and reading balances. Flushes; the caller commits.
+
+An app's balance is the sum of its ledger entries, read with one ``SUM``. Only an app with
+a promotional credit that has expired and whose lapse is not booked yet needs its ledger
+replayed (``wallet/ledger.py``); write paths book those lapses first (:func:`book_lapses`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from botbill.kit.instants import Micros
+from botbill.kit.problems import Conflict
+from botbill.wallet.ledger import Entry, EntryKind, Lot, pending_lapses, promotional_remaining
+from botbill.wallet.models import LedgerEntry
+
+
+@dataclass(frozen=True, slots=True)
+class AppKey:
+    workspace_id: str
+    app_id: str
+
+
+def book(
+    session: Session,
+    *,
+    workspace_id: str,
+    app_id: str,
+    currency: str,
+    kind: EntryKind,
+    amount: int,
+    at: Micros,
+    reference: str | None = None,
+    entry_key: str | None = None,
+    expires_at: Micros | None = None,
+    lot_id: int | None = None,
+) -> LedgerEntry:
+    """Append one entry. ``entry_key`` makes the booking happen at most once."""
+    if type(amount) is not int:
+        raise TypeError("ledger amounts are integer minor units")
+    entry = LedgerEntry(
+        workspace_id=workspace_id,
+        app_id=app_id,
+        at=at,
+        kind=kind.value,
+        amount=amount,
+        currency=currency,
+        reference=reference,
+        entry_key=entry_key,
+        expires_at=expires_at,
+        lot_id=lot_id,
+    )
+    session.add(entry)
+    try:
+        session.flush()
+    except IntegrityError:  # a bug or a race: the whole unit of work rolls back
+        raise Conflict(f"ledger entry {entry_key!r} is already booked") from None
+    return entry
+
+
+def entries_of(session: Session, workspace_id: str, app_id: str) -> list[Entry]:
+    rows = session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.app_id == app_id)
+        .order_by(LedgerEntry.at, LedgerEntry.id)
+    )
+    return [
+        Entry(
+            id=row.id,
+            at=row.at,
+            kind=EntryKind(row.kind),
+            amount=row.amount,
+            expires_at=row.expires_at,
+            lot=row.lot_id,
+        )
+        for row in rows
+    ]
+
+
+def _apps_with_due_lapses(
+    session: Session, workspace_id: str, app_ids: Collection[str] | None, now: Micros
+) -> set[str]:
+    lapse = aliased(LedgerEntry)
+    query = select(LedgerEntry.app_id).where(
+        LedgerEntry.workspace_id == workspace_id,
+        LedgerEntry.kind == EntryKind.PROMO_GRANT.value,
+        LedgerEntry.expires_at <= now,
+        ~select(lapse.id).where(lapse.lot_id == LedgerEntry.id).exists(),
+    )
+    if app_ids is not None:
+        query = query.where(LedgerEntry.app_id.in_(app_ids))
+    return set(session.scalars(query.distinct()))
+
+
+def balances_of(
+    session: Session, workspace_id: str, app_ids: Collection[str], now: Micros
+) -> dict[str, int]:
+    """Each app's balance at ``now`` (expired promotional credit already taken off)."""
+    if not app_ids:
+        return {}
+    sums: dict[str, int | None] = dict(
+        session.execute(
+            select(LedgerEntry.app_id, func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.app_id.in_(app_ids))
+            .group_by(LedgerEntry.app_id)
+        )
+    )
+    result = {app_id: int(sums.get(app_id) or 0) for app_id in app_ids}
+    for app_id in _apps_with_due_lapses(session, workspace_id, app_ids, now):
+        due = pending_lapses(entries_of(session, workspace_id, app_id), now)
+        result[app_id] -= sum(lapse.amount for lapse in due)
+    return result
+
+
+def balance_of(session: Session, workspace_id: str, app_id: str, now: Micros) -> int:
+    return balances_of(session, workspace_id, [app_id], now)[app_id]
+
+
+def has_due_lapses(session: Session, workspace_id: str, app_id: str | None, now: Micros) -> bool:
+    apps = None if app_id is None else [app_id]
+    return bool(_apps_with_due_lapses(session, workspace_id, apps, now))
+
+
+def book_lapses(
+    session: Session, *, workspace_id: str, app_id: str, currency: str, now: Micros
+) -> int:
+    """Book every promotional lapse due by ``now``; returns how many."""
+    if not has_due_lapses(session, workspace_id, app_id, now):
+        return 0
+    due = pending_lapses(entries_of(session, workspace_id, app_id), now)
+    for lapse in due:
+        book(
+            session,
+            workspace_id=workspace_id,
+            app_id=app_id,
+            currency=currency,
+            kind=EntryKind.PROMO_LAPSE,
+            amount=-lapse.amount,
+            at=lapse.at,
+            reference=f"promo:{lapse.grant_id}",
+            entry_key=f"lapse:{lapse.grant_id}",
+            lot_id=lapse.grant_id,
+        )
+    return len(due)
+
+
+def live_promotions(session: Session, workspace_id: str, app_id: str, now: Micros) -> list[Lot]:
+    """The app's promotional credits still live with something left, soonest first."""
+    has_live = session.scalars(
+        select(LedgerEntry.id).where(
+            LedgerEntry.workspace_id == workspace_id,
+            LedgerEntry.app_id == app_id,
+            LedgerEntry.kind == EntryKind.PROMO_GRANT.value,
+            LedgerEntry.expires_at > now,
+        )
+    ).first()
+    if has_live is None:
+        return []
+    return promotional_remaining(entries_of(session, workspace_id, app_id), now)

@@ -1,0 +1,80 @@
+"""The ledger (append-only) and the charge each billing session was rated at."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from botbill.kit.db import Base, BigId
+
+
+class LedgerEntry(Base):
+    """One movement of an app's money; never updated or deleted (``wallet/ledger.py``)."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "entry_key"),
+        Index("ix_ledger_entries_app_at", "workspace_id", "app_id", "at"),
+        # Promotional grants by expiry, and the lapse of each grant: read before every
+        # balance, so they must not scan the ledger.
+        Index(
+            "ix_ledger_entries_expiry",
+            "workspace_id",
+            "expires_at",
+            sqlite_where=text("expires_at IS NOT NULL"),
+            postgresql_where=text("expires_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_ledger_entries_lot",
+            "lot_id",
+            sqlite_where=text("lot_id IS NOT NULL"),
+            postgresql_where=text("lot_id IS NOT NULL"),
+        ),
+        ForeignKeyConstraint(["workspace_id", "app_id"], ["apps.workspace_id", "apps.id"]),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    app_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str | None] = mapped_column(String(64), default=None)
+    entry_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    """What this entry books, once: e.g. ``order:ord_…`` (a second booking is refused)."""
+    expires_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), default=None)
+
+
+class UsageCharge(Base):
+    """What rating took for one billing session, so a refund gives back exactly that."""
+
+    __tablename__ = "usage_charges"
+    __table_args__ = (
+        Index("ix_usage_charges_period", "period_id"),
+        ForeignKeyConstraint(["workspace_id", "app_id"], ["apps.workspace_id", "apps.id"]),
+    )
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    billing_session_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(8))
+    start: Mapped[int] = mapped_column(BigInteger)
+    period_id: Mapped[int] = mapped_column(ForeignKey("subscription_periods.id"))
+    plan_code: Mapped[str] = mapped_column(String(32))
+    pool: Mapped[str] = mapped_column(String(8))
+    units: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    charged_at: Mapped[int] = mapped_column(BigInteger)
+    refunded_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
