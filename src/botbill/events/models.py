@@ -28,6 +28,7 @@ class Event(Base):
         Index(
             "ix_events_agent_id",
             "workspace_id",
+            "app_id",
             "agent_id",
             sqlite_where=text("agent_id IS NOT NULL"),
             postgresql_where=text("agent_id IS NOT NULL"),

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from botbill.apps.models import App
 from botbill.events.models import Event
 from botbill.events.schemas import CONVERSATION_TYPES, SEAT_TYPES, AnyEvent, extensions_of
-from botbill.kit.batching import chunked
+from botbill.kit.batching import chunked, rows_in
 from botbill.kit.db import table_of
 from botbill.kit.instants import DAY, SECOND, Micros, to_micros
 from botbill.kit.problems import FieldError, Invalid
@@ -29,6 +29,7 @@ from botbill.metering.seats import SeatEvent, SeatEventKind
 
 INSERT_CHUNK = 1_000
 HISTORY_CHUNK = 500
+SEAT_CHUNK = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,10 +336,10 @@ def seat_histories(
     t = table_of(Event).c
     wanted = set(keys)
     histories: dict[tuple[str, str], list[SeatEvent]] = defaultdict(list)
-    for names in chunked(sorted({name for _, name in wanted}), HISTORY_CHUNK):
+    # Seats change rarely and one agent name may serve many apps: look up exact pairs.
+    for pairs in chunked(sorted(wanted), SEAT_CHUNK):
         query = select(t.app_id, t.agent_id, t.time, t.type, t.event_id, t.source).where(
-            t.workspace_id == workspace_id,
-            t.agent_id.in_(names),
+            rows_in((t.workspace_id, t.app_id, t.agent_id), ((workspace_id, *p) for p in pairs)),
             t.type.in_(SEAT_TYPES),
         )
         for app_id, agent_id, time, kind, event_id, source in session.execute(query):

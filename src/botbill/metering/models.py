@@ -115,7 +115,7 @@ class SeatInterval(Base):
     __tablename__ = "seat_intervals"
     __table_args__ = (
         Index("ix_seat_intervals_workspace_start", "workspace_id", "start"),
-        Index("ix_seat_intervals_agent_id", "workspace_id", "agent_id"),
+        Index("ix_seat_intervals_agent_id", "workspace_id", "app_id", "agent_id"),
         Index(
             "ix_seat_intervals_open",
             "workspace_id",

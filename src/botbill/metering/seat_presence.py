@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from botbill.kit.batching import chunked
+from botbill.kit.batching import chunked, rows_in
 from botbill.kit.db import fetch_raw, table_of
 from botbill.kit.instants import SLOT, Micros
 from botbill.metering.models import AgentSeat, SeatOrdinalCounter, SeatPresence
@@ -38,6 +38,25 @@ def held_slots(intervals: Iterable[SeatInterval]) -> set[int]:
             continue
         slots.update(range(interval.start // SLOT, (interval.end - 1) // SLOT + 1))
     return slots
+
+
+def slot_changes(
+    old: Sequence[SeatInterval], new: Sequence[SeatInterval]
+) -> tuple[set[int], set[int]]:
+    """(slots to set, slots to clear) for a seat whose intervals go from ``old`` to ``new``.
+
+    Only the intervals that changed are expanded into slots, so a new shift of a seat
+    with months of history costs that shift's slots. Intervals of one seat are disjoint,
+    so an unchanged interval shares at most its first and last slot with a changed one.
+    """
+    added = [interval for interval in new if interval not in old]
+    removed = [interval for interval in old if interval not in new]
+    gained, lost = held_slots(added), held_slots(removed)
+    kept_edges: set[int] = set()
+    for interval in new:
+        if interval not in added and interval.end is not None and interval.start < interval.end:
+            kept_edges.update((interval.start // SLOT, (interval.end - 1) // SLOT))
+    return gained - lost - kept_edges, lost - gained - kept_edges
 
 
 def to_bitmap(blob: bytes) -> int:
@@ -61,13 +80,15 @@ def ordinals(session: Session, *, workspace_id: str, keys: Iterable[SeatKey]) ->
     seats = table_of(AgentSeat).c
     wanted = set(keys)
     found: dict[SeatKey, int | None] = {}
-    for names in chunked(sorted({agent for _, agent in wanted}), CHUNK):
+    for pairs in chunked(sorted(wanted), 50):
         query = select(seats.app_id, seats.agent_id, seats.ordinal).where(
-            seats.workspace_id == workspace_id, seats.agent_id.in_(names)
+            rows_in(
+                (seats.workspace_id, seats.app_id, seats.agent_id),
+                ((workspace_id, *pair) for pair in pairs),
+            )
         )
         for app_id, agent_id, ordinal in session.execute(query):
-            if (app_id, agent_id) in wanted:
-                found[(app_id, agent_id)] = ordinal
+            found[(app_id, agent_id)] = ordinal
     missing = sorted(key for key in wanted if found.get(key) is None)
     if missing:
         counter = table_of(SeatOrdinalCounter)
@@ -102,14 +123,14 @@ def apply_changes(
     workspace_id: str,
     changes: Mapping[int, tuple[set[int], set[int]]],
 ) -> None:
-    """Move each seat's bits from its old held slots to its new ones (ordinal → old, new)."""
+    """Set and clear seats' bits: ordinal → (slots to set, slots to clear)."""
     setting: dict[int, int] = defaultdict(int)
     clearing: dict[int, int] = defaultdict(int)
-    for ordinal, (old, new) in changes.items():
+    for ordinal, (to_set, to_clear) in changes.items():
         bit = 1 << ordinal
-        for slot in new - old:
+        for slot in to_set:
             setting[slot] |= bit
-        for slot in old - new:
+        for slot in to_clear:
             clearing[slot] |= bit
     slots = sorted(set(setting) | set(clearing))
     if not slots:

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from botbill.kit.batching import chunked
+from botbill.kit.batching import chunked, rows_in
 from botbill.kit.db import table_of
 from botbill.kit.instants import Micros, slot_of
 from botbill.metering import seat_presence
@@ -35,6 +35,7 @@ from botbill.metering.seats import SeatEvent, seat_intervals
 from botbill.metering.seats import SeatInterval as Interval
 
 CHUNK = 500
+SEAT_CHUNK = 50
 COUNT_COLUMNS = ("usage_sessions", "alert_sessions", "voice_sessions")
 COLUMN_OF_TYPE = {"usage": 0, "alert": 1, "voice": 2}
 
@@ -266,23 +267,31 @@ def add_alerts(
 def apply_seats(
     session: Session, *, workspace_id: str, histories: Mapping[SeatKey, Sequence[SeatEvent]]
 ) -> None:
-    """Replace the seat intervals of these (app, agent) pairs with their recomputed ones,
-    and move their bits in the slot presence bitmaps by the difference."""
+    """Bring the seat intervals of these (app, agent) pairs to their recomputed ones,
+    writing only the intervals that changed, and move their presence bits to match."""
     table = table_of(SeatInterval)
     wanted = set(histories)
-    stale: list[int] = []
-    old: dict[SeatKey, list[Interval]] = defaultdict(list)
-    for names in chunked(sorted({agent for _, agent in wanted}), CHUNK):
+    stored: dict[SeatKey, dict[Interval, int]] = defaultdict(dict)
+    for pairs in chunked(sorted(wanted), SEAT_CHUNK):
         query = select(
             table.c.id, table.c.app_id, table.c.agent_id, table.c.start, table.c.end
-        ).where(table.c.workspace_id == workspace_id, table.c.agent_id.in_(names))
+        ).where(
+            rows_in(
+                (table.c.workspace_id, table.c.app_id, table.c.agent_id),
+                ((workspace_id, *pair) for pair in pairs),
+            )
+        )
         for row_id, app_id, agent_id, start, end in session.execute(query):
-            if (app_id, agent_id) in wanted:
-                stale.append(row_id)
-                old[(app_id, agent_id)].append(Interval(start=start, end=end))
-    for ids in chunked(stale, CHUNK):
-        session.execute(delete(SeatInterval).where(table.c.id.in_(ids)))
+            stored[(app_id, agent_id)][Interval(start=start, end=end)] = row_id
     new = {key: seat_intervals(events) for key, events in histories.items()}
+    gone = [
+        row_id
+        for key in wanted
+        for interval, row_id in stored[key].items()
+        if interval not in new[key]
+    ]
+    for ids in chunked(gone, CHUNK):
+        session.execute(delete(SeatInterval).where(table.c.id.in_(ids)))
     rows = [
         {
             "workspace_id": workspace_id,
@@ -293,6 +302,7 @@ def apply_seats(
         }
         for (app_id, agent_id), intervals in new.items()
         for i in intervals
+        if i not in stored[(app_id, agent_id)]
     ]
     if rows:
         session.execute(table.insert(), rows)
@@ -301,10 +311,7 @@ def apply_seats(
         session,
         workspace_id=workspace_id,
         changes={
-            ordinal_of[key]: (
-                seat_presence.held_slots(old[key]),
-                seat_presence.held_slots(new[key]),
-            )
+            ordinal_of[key]: seat_presence.slot_changes(list(stored[key]), new[key])
             for key in wanted
         },
     )
