@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
@@ -28,6 +28,9 @@ from botbill.migrations import upgrade
 from botbill.settings import get_settings
 from botbill.workspaces.keys import parse_scopes
 
+if TYPE_CHECKING:
+    from botbill.plans.catalog import Plan
+
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="botbill: usage metering and billing."
 )
@@ -40,7 +43,13 @@ app.add_typer(rollups_app, name="rollups")
 operator_app = typer.Typer(no_args_is_help=True, help="Platform operators.")
 operator_key_app = typer.Typer(no_args_is_help=True, help="Operator API keys.")
 operator_app.add_typer(operator_key_app, name="key")
+operator_credit_app = typer.Typer(no_args_is_help=True, help="Promotional credits.")
+operator_app.add_typer(operator_credit_app, name="credit")
 app.add_typer(operator_app, name="operator")
+plan_app = typer.Typer(no_args_is_help=True, help="The plan catalog (operators).")
+plan_catalog_app = typer.Typer(no_args_is_help=True, help="List and edit plans.")
+plan_app.add_typer(plan_catalog_app, name="catalog")
+app.add_typer(plan_app, name="plan")
 
 err = Console(stderr=True)
 
@@ -144,6 +153,127 @@ def operator_key_create(
         print(json.dumps({"key_id": key.id, "api_key": secret, "scopes": ["operator"]}))
     else:
         print(secret)
+
+
+@operator_credit_app.command("grant")
+def operator_credit_grant(
+    workspace: Annotated[str, typer.Option(help="Workspace id.")],
+    app_id: Annotated[str, typer.Option("--app", help="App id.")],
+    amount: Annotated[int, typer.Option(min=1, help="Minor units of the workspace currency.")],
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Days until it lapses.")] = 30,
+    reason: Annotated[str, typer.Option(help="Shown in the ledger.")] = "promotion",
+) -> None:
+    """Grant an app promotional credit (spent first; the unspent rest lapses at expiry)."""
+    from botbill.kit.instants import DAY
+    from botbill.kit.problems import Problem
+    from botbill.orders.providers import card_provider
+    from botbill.wallet.service import grant_promotion
+    from botbill.workspaces.service import get_workspace
+
+    settings = get_settings()
+    engine = _engine()
+    now = SystemClock().now()
+    try:
+        with unit_of_work(engine, write=True) as session:
+            entry = grant_promotion(
+                session,
+                get_workspace(session, workspace),
+                app_id,
+                amount=amount,
+                expires_at=now + days * DAY,
+                reason=reason,
+                cards=card_provider(settings.effective_card_provider),
+                now=now,
+            )
+    except Problem as error:
+        raise _fail(error.detail) from None
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    from botbill.kit.instants import from_micros
+
+    assert entry.expires_at is not None
+    expires = from_micros(entry.expires_at).isoformat().replace("+00:00", "Z")
+    print(json.dumps({"entry_id": entry.id, "amount": amount, "expires_at": expires}))
+
+
+def _plan_json(plan: Plan) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    values = asdict(plan)
+    values["period"] = plan.period.value
+    return values
+
+
+@plan_catalog_app.command("list")
+def plan_catalog_list() -> None:
+    """Print the catalog as JSON lines (amounts in minor units)."""
+    from botbill.plans.service import catalog
+
+    engine = _engine()
+    with unit_of_work(engine, write=False) as session:
+        plans = list(catalog(session).values())
+    for plan in plans:
+        print(json.dumps(_plan_json(plan)))
+
+
+@plan_catalog_app.command("set")
+def plan_catalog_set(
+    code: Annotated[str, typer.Argument(help="Plan code, e.g. essential or a new one.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    fee: Annotated[int | None, typer.Option(min=0, help="Fee per period.")] = None,
+    included_billing: Annotated[int | None, typer.Option(min=0)] = None,
+    included_voice: Annotated[int | None, typer.Option(min=0)] = None,
+    usage_price: Annotated[int | None, typer.Option(min=0)] = None,
+    alert_price: Annotated[int | None, typer.Option(min=0)] = None,
+    voice_price: Annotated[int | None, typer.Option(min=0)] = None,
+    seat_day_price: Annotated[int | None, typer.Option(min=0)] = None,
+) -> None:
+    """Add a monthly plan or change a plan's fields; the rest stays as it is."""
+    import dataclasses
+    import re
+
+    from botbill.kit.problems import Problem
+    from botbill.plans.catalog import Period, Plan
+    from botbill.plans.service import catalog, put_plan
+
+    if not re.fullmatch(r"[a-z0-9_-]{1,32}", code):
+        raise _fail("a plan code is 1-32 of a-z, 0-9, _ and -")
+    changes = {
+        "name": name,
+        "fee": fee,
+        "included_billing_sessions": included_billing,
+        "included_voice_sessions": included_voice,
+        "usage_price": usage_price,
+        "alert_price": alert_price,
+        "voice_price": voice_price,
+        "seat_day_price": seat_day_price,
+    }
+    given: dict[str, Any] = {key: value for key, value in changes.items() if value is not None}
+    engine = _engine()
+    try:
+        with unit_of_work(engine, write=True) as session:
+            current = catalog(session).get(code)
+            if current is None:
+                base = Plan(
+                    code=code,
+                    name=code.title(),
+                    fee=0,
+                    period=Period.MONTH,
+                    included_billing_sessions=0,
+                    included_voice_sessions=0,
+                    usage_price=None,
+                    alert_price=None,
+                    voice_price=None,
+                    seat_day_price=None,
+                )
+            else:
+                base = current
+            plan = put_plan(session, dataclasses.replace(base, **given), now=SystemClock().now())
+    except Problem as error:
+        raise _fail(error.detail) from None
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    print(json.dumps(_plan_json(plan)))
 
 
 @app.command()

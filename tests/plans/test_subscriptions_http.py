@@ -204,3 +204,27 @@ def test_another_workspaces_app_is_404(
     problem(http.get(path.format(app="no-such-bot"), headers=auth(acme.key)), 404)
     rows = http.get("/v1/subscriptions", headers=auth(acme.key)).json()["items"]
     assert rows == []
+
+
+def test_an_app_older_than_subscriptions_gets_one_when_first_seen(
+    server: Server, http: httpx.Client, acme: Tenant
+) -> None:
+    from botbill.apps.models import App
+    from botbill.kit.db import unit_of_work
+
+    with unit_of_work(server.engine, write=True) as session:  # as the migration found it
+        session.add(
+            App(
+                workspace_id=acme.workspace_id,
+                id="old-bot",
+                name="Old Bot",
+                plan="standard",
+                idle_timeout_minutes=15,
+                created_at=T0 - timedelta(days=90),
+            )
+        )
+    server.clock.advance(DAY)
+    rows = http.get("/v1/subscriptions", headers=auth(acme.key)).json()["items"]
+    assert [(r["app_id"], r["plan"], r["period_start"]) for r in rows] == [
+        ("old-bot", "standard", "2026-11-27T12:00:00Z")
+    ]

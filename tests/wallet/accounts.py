@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,18 +62,10 @@ def add_funds(
 def new_app(
     http: httpx.Client, engine: Engine, who: Tenant, *, app_id: str = "support-bot", **fields: Any
 ) -> dict[str, Any]:
-    """``POST /v1/apps``, then wait until its unit of work is visible.
-
-    ``kit/web.WriteSession`` commits after the response is sent (FastAPI's default
-    dependency scope); until that is fixed there, a request sent at once may miss the app.
-    """
+    """``POST /v1/apps``; the app's subscription starts with it."""
     app = make_app(http, key=who.key, app_id=app_id, **fields)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        with unit_of_work(engine, write=False) as session:
-            if session.get(Subscription, (who.workspace_id, app_id)) is not None:
-                break
-        time.sleep(0.005)
+    with unit_of_work(engine, write=False) as session:
+        assert session.get(Subscription, (who.workspace_id, app_id)) is not None
     return app
 
 

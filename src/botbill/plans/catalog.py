@@ -62,6 +62,8 @@ class Plan:
             value = getattr(self, name)
             if value is not None and (type(value) is not int or value < 0):
                 raise ValueError(f"{name} must be a non-negative integer (minor units)")
+        if self.contract != (self.fee is None):
+            raise ValueError("a contract plan has no fee (it is billed by contract); others do")
         if not 1 <= self.trial_days <= 365:
             raise ValueError("trial_days must be 1-365")
 

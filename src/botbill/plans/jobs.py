@@ -29,4 +29,4 @@ def bring_current(
         return
     with unit_of_work(engine, write=True) as session:
         workspace = get_workspace(session, workspace_id)
-        refresh(session, workspace, None if app_id is None else [app_id], cards=cards, now=now)
+        refresh(session, workspace, due, cards=cards, now=now)

@@ -43,11 +43,18 @@ from botbill.orders.service import (
     new_order,
     pay_from_balance,
 )
-from botbill.plans.catalog import DEFAULT_CATALOG, DEFAULT_PLANS, ENTERPRISE, TRIAL, Plan
+from botbill.plans.catalog import (
+    DEFAULT_CATALOG,
+    DEFAULT_PLANS,
+    ENTERPRISE,
+    TRIAL,
+    Period,
+    Plan,
+)
 from botbill.plans.changes import ChangeKind, ChangeRefused, classify, upgrade_cost
 from botbill.plans.models import PlanRow, Subscription, SubscriptionPeriod
 from botbill.plans.periods import Span, monthly_period, trial_period
-from botbill.wallet.balances import balance_of, book_lapses, has_due_lapses
+from botbill.wallet.balances import apps_with_due_lapses, balance_of, book_lapses
 from botbill.workspaces.models import Workspace
 
 ACTIVE, EXPIRED, CANCELLED = "active", "expired", "cancelled"
@@ -100,6 +107,29 @@ def catalog(session: Session) -> dict[str, Plan]:
     for row in session.scalars(select(PlanRow).order_by(PlanRow.position, PlanRow.code)):
         plans[row.code] = row.to_plan()
     return plans
+
+
+def put_plan(session: Session, plan: Plan, *, now: Micros) -> Plan:
+    """Add a plan to the catalog or replace one (operators).
+
+    Running periods keep the allowance they started with; a new fee is charged from the
+    next period on; new prices apply to sessions rated from now on.
+    """
+    ensure_catalog(session, now=now)
+    row = session.get(PlanRow, plan.code)
+    if row is not None and row.contract != plan.contract:
+        raise Conflict(f"plan {plan.code!r} cannot change between contract and self-serve")
+    if row is not None and Period(row.period) is not plan.period:
+        raise Conflict(f"plan {plan.code!r} cannot change between monthly and trial periods")
+    position = row.position if row is not None else len(catalog(session))
+    values = _row_values(plan, position=position, now=now)
+    if row is None:
+        session.add(PlanRow(**values))
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+    session.flush()
+    return plan
 
 
 def _known(plans: dict[str, Plan], code: str, *, loc: list[str | int]) -> Plan:
@@ -391,15 +421,18 @@ def _start_lazily(session: Session, workspace: Workspace, app: App, *, now: Micr
 # --- keeping subscriptions current before a read ----------------------------------------
 
 
-def refresh_due(session: Session, workspace_id: str, app_id: str | None, *, now: Micros) -> bool:
-    """Whether anything must be written before subscriptions can be read as of ``now``."""
+def refresh_due(
+    session: Session, workspace_id: str, app_id: str | None, *, now: Micros
+) -> set[str]:
+    """The apps whose subscriptions must be written before they can be read as of ``now``:
+    none yet, a period ended (trials excepted: they just stop), a promotion to lapse."""
     missing = select(App.id).where(
         App.workspace_id == workspace_id,
         ~select(Subscription.app_id)
         .where(Subscription.workspace_id == App.workspace_id, Subscription.app_id == App.id)
         .exists(),
     )
-    ended = select(Subscription.plan_code).where(
+    ended = select(Subscription.app_id, Subscription.plan_code).where(
         Subscription.workspace_id == workspace_id,
         Subscription.state == ACTIVE,
         Subscription.period_end <= now,
@@ -407,29 +440,26 @@ def refresh_due(session: Session, workspace_id: str, app_id: str | None, *, now:
     if app_id is not None:
         missing = missing.where(App.id == app_id)
         ended = ended.where(Subscription.app_id == app_id)
-    if session.scalars(missing.limit(1)).first() is not None:
-        return True
-    codes = set(session.scalars(ended.distinct()))
-    if codes:
+    due = set(session.scalars(missing))
+    rows = session.execute(ended).all()
+    if rows:
         plans = catalog(session)
-        if any(not plans[code].is_trial for code in codes if code in plans):
-            return True
-    return has_due_lapses(session, workspace_id, app_id, now)
+        due |= {app for app, code in rows if code in plans and not plans[code].is_trial}
+    return due | apps_with_due_lapses(
+        session, workspace_id, None if app_id is None else [app_id], now
+    )
 
 
 def refresh(
     session: Session,
     workspace: Workspace,
-    app_ids: Collection[str] | None,
+    app_ids: Collection[str],
     *,
     cards: CardProvider,
     now: Micros,
 ) -> None:
     """Start missing subscriptions, roll ended periods, book due lapses."""
-    query = select(App.id).where(App.workspace_id == workspace.id)
-    if app_ids is not None:
-        query = query.where(App.id.in_(app_ids))
-    for app_id in sorted(session.scalars(query)):  # in key order: writers never deadlock
+    for app_id in sorted(app_ids):  # in key order: writers never deadlock
         lock_current(session, workspace, app_id, cards=cards, now=now)
 
 

@@ -82,7 +82,7 @@ def entries_of(session: Session, workspace_id: str, app_id: str) -> list[Entry]:
     ]
 
 
-def _apps_with_due_lapses(
+def apps_with_due_lapses(
     session: Session, workspace_id: str, app_ids: Collection[str] | None, now: Micros
 ) -> set[str]:
     lapse = aliased(LedgerEntry)
@@ -103,15 +103,15 @@ def balances_of(
     """Each app's balance at ``now`` (expired promotional credit already taken off)."""
     if not app_ids:
         return {}
-    sums: dict[str, int | None] = dict(
-        session.execute(
-            select(LedgerEntry.app_id, func.sum(LedgerEntry.amount))
-            .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.app_id.in_(app_ids))
-            .group_by(LedgerEntry.app_id)
-        )
-    )
-    result = {app_id: int(sums.get(app_id) or 0) for app_id in app_ids}
-    for app_id in _apps_with_due_lapses(session, workspace_id, app_ids, now):
+    result = dict.fromkeys(app_ids, 0)
+    # (not ``dict(result)``: a Result has ``keys()``, so dict() would take it for a mapping)
+    for app_id, total in session.execute(
+        select(LedgerEntry.app_id, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.app_id.in_(app_ids))
+        .group_by(LedgerEntry.app_id)
+    ):
+        result[app_id] = int(total or 0)
+    for app_id in apps_with_due_lapses(session, workspace_id, app_ids, now):
         due = pending_lapses(entries_of(session, workspace_id, app_id), now)
         result[app_id] -= sum(lapse.amount for lapse in due)
     return result
@@ -123,7 +123,7 @@ def balance_of(session: Session, workspace_id: str, app_id: str, now: Micros) ->
 
 def has_due_lapses(session: Session, workspace_id: str, app_id: str | None, now: Micros) -> bool:
     apps = None if app_id is None else [app_id]
-    return bool(_apps_with_due_lapses(session, workspace_id, apps, now))
+    return bool(apps_with_due_lapses(session, workspace_id, apps, now))
 
 
 def book_lapses(

@@ -19,7 +19,7 @@ from botbill.kit.instants import Micros
 from botbill.kit.money import Money
 from botbill.kit.problems import Forbidden, Invalid, NotFound
 from botbill.orders.models import Order
-from botbill.orders.providers import CardProvider, Outcome, PaymentMethod
+from botbill.orders.providers import CardProvider, Outcome, PaymentMethod, card_provider
 from botbill.orders.service import (
     OrderKind,
     PaymentRequired,
@@ -34,9 +34,11 @@ from botbill.plans.catalog import ChargeType, Plan
 from botbill.plans.models import Subscription, SubscriptionPeriod
 from botbill.plans.overview import facts_of, remaining_allowance
 from botbill.plans.service import ENTERPRISE_ACCOUNT, catalog, lock_current, settle_unpaid_fee
+from botbill.settings import get_settings
 from botbill.wallet.balances import balance_of, book
 from botbill.wallet.entitlement import Decision, decide
 from botbill.wallet.ledger import EntryKind
+from botbill.wallet.models import LedgerEntry
 from botbill.wallet.models import UsageCharge as UsageChargeRow
 from botbill.wallet.rating import Allowance, Draw, Pool, after_charge, after_refund, rate_charge
 from botbill.workspaces.models import Workspace
@@ -70,7 +72,7 @@ def rate(
     workspace_id: str,
     charges: Sequence[UsageCharge],
     now: Micros,
-    cards: CardProvider,
+    cards: CardProvider | None = None,
 ) -> RatingSummary:
     """Charge or refund billing sessions, each exactly once (SPEC §3.3).
 
@@ -78,7 +80,12 @@ def rate(
     first), at that period's plan. Within a call refunds go first (they free allowance),
     then charges in the order they start. A repeated charge or refund changes nothing.
     One ledger entry per app and direction carries the call's total.
+
+    Rating first brings each app's subscription up to date, which may renew it with its
+    saved card: ``cards`` defaults to the provider the settings name.
     """
+    if cards is None:
+        cards = card_provider(get_settings().effective_card_provider)
     workspace = session.get(Workspace, workspace_id)
     if workspace is None:
         raise NotFound(f"no workspace {workspace_id!r}")
@@ -275,6 +282,40 @@ def confirm_payment(session: Session, order: Order, *, cards: CardProvider, now:
     settle_unpaid_fee(session, subscription, now=now)
     session.flush()
     return order
+
+
+def grant_promotion(
+    session: Session,
+    workspace: Workspace,
+    app_id: str,
+    *,
+    amount: int,
+    expires_at: Micros,
+    reason: str,
+    cards: CardProvider,
+    now: Micros,
+) -> LedgerEntry:
+    """An operator's promotional credit: spent before paid funds, lapses at ``expires_at``."""
+    refuse_enterprise(workspace)
+    if type(amount) is not int or amount <= 0:
+        raise ValueError("a promotional credit is a positive number of minor units")
+    if expires_at <= now:
+        raise ValueError("a promotional credit must expire in the future")
+    subscription = lock_current(session, workspace, app_id, cards=cards, now=now)
+    entry = book(
+        session,
+        workspace_id=workspace.id,
+        app_id=app_id,
+        currency=workspace.currency,
+        kind=EntryKind.PROMO_GRANT,
+        amount=amount,
+        at=now,
+        reference=reason[:64] or None,
+        expires_at=expires_at,
+    )
+    settle_unpaid_fee(session, subscription, now=now)
+    session.flush()
+    return entry
 
 
 # --- entitlement --------------------------------------------------------------------------
