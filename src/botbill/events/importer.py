@@ -18,7 +18,7 @@ from botbill.kit.clock import Clock
 from botbill.kit.db import unit_of_work
 from botbill.workspaces.service import get_workspace
 
-BATCH_LINES = 2_000
+BATCH_LINES = 25_000
 
 
 @dataclass(frozen=True, slots=True)

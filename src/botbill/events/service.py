@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from botbill.apps.models import App
@@ -27,7 +26,6 @@ from botbill.metering import service as metering
 from botbill.metering.conversations import ConversationEvent, EventKind
 from botbill.metering.seats import SeatEvent, SeatEventKind
 
-INSERT_CHUNK = 1_000
 HISTORY_CHUNK = 500
 SEAT_CHUNK = 50
 
@@ -154,19 +152,59 @@ def store(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return _store_postgresql(session, list(unique.values()))
 
 
+STORED_COLUMNS = (
+    "workspace_id",
+    "source",
+    "event_id",
+    "type",
+    "app_id",
+    "time",
+    "ingested_at",
+    "conversation_id",
+    "agent_id",
+    "sender",
+    "channel",
+    "developer",
+    "data",
+    "extensions",
+)
+
+
 def _store_postgresql(session: Session, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # Concurrent writers may race on one identity: the unique index decides, atomically.
-    table = table_of(Event)
-    inserted: set[tuple[str, str]] = set()
-    for start in range(0, len(candidates), INSERT_CHUNK):
-        statement = (
-            pg_insert(table)
-            .on_conflict_do_nothing(index_elements=["workspace_id", "source", "event_id"])
-            .returning(table.c.source, table.c.event_id)
+    # COPY into a per-connection staging table, then one INSERT ... SELECT: a multi-row
+    # VALUES statement of a thousand events costs psycopg more to parse than PostgreSQL
+    # to run. Concurrent writers may race on one identity: ON CONFLICT decides.
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    columns = ", ".join(STORED_COLUMNS)
+    with driver.cursor() as cursor:
+        if not connection.info.get("events_staging"):
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS events_staging"
+                " (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            connection.info["events_staging"] = True
+        with cursor.copy(f"COPY events_staging ({columns}) FROM STDIN") as copy:
+            for row in candidates:
+                copy.write_row(
+                    [
+                        _json_text(row[column]) if column in ("data", "extensions") else row[column]
+                        for column in STORED_COLUMNS
+                    ]
+                )
+        cursor.execute(
+            f"INSERT INTO events ({columns}) SELECT {columns} FROM events_staging"
+            " ON CONFLICT (workspace_id, source, event_id) DO NOTHING"
+            " RETURNING source, event_id"
         )
-        result = session.execute(statement, candidates[start : start + INSERT_CHUNK])
-        inserted.update((source, event_id) for source, event_id in result)
+        inserted = {(source, event_id) for source, event_id in cursor.fetchall()}
+        cursor.execute("TRUNCATE events_staging")
     return [row for row in candidates if (row["source"], row["event_id"]) in inserted]
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
 
 
 def _store_sqlite(
@@ -193,15 +231,9 @@ def _store_sqlite(
     if fresh:
         # The DB-API's own executemany: SQLAlchemy's per-row parameter processing costs
         # more than SQLite's insert itself on this path.
-        columns = [column for column in fresh[0] if column != "seq"]
-        dumps = orjson.dumps
+        columns = STORED_COLUMNS
         values = [
-            tuple(
-                dumps(row[c]).decode()
-                if c in ("data", "extensions") and row[c] is not None
-                else row[c]
-                for c in columns
-            )
+            tuple(_json_text(row[c]) if c in ("data", "extensions") else row[c] for c in columns)
             for row in fresh
         ]
         placeholders = ", ".join("?" * len(columns))
