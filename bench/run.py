@@ -296,6 +296,10 @@ def import_file(db: Database, workspace_id: str, path: Path) -> tuple[float, flo
     process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     summary = json.loads(out)
+    if db.kind == "postgresql":
+        # What autovacuum does soon after a bulk load: give the planner statistics.
+        with db.connect() as connection:
+            connection.execute("ANALYZE")
     if summary["rejected"]:
         raise RuntimeError(f"import rejected lines: {summary['rejected_lines'][:5]}")
     return usage.ru_maxrss / 1024, seconds, summary["accepted"]

@@ -131,23 +131,30 @@ def _bucket_of(
 def _open_seats(
     session: Session, *, workspace_id: str, app_id: str | None, window: Window
 ) -> list[tuple[int, Micros]]:
-    """(ordinal, start) of the seats still held that began before the window ends."""
+    """(ordinal, start) of the seats still held that began before the window ends.
+
+    Two small queries joined here rather than one SQL join, whose plan PostgreSQL gets
+    wrong until it has statistics on these (small) tables.
+    """
     s = table_of(SeatInterval).c
-    a = table_of(AgentSeat).c
-    query = (
-        select(a.ordinal, s.start)
-        .join_from(
-            table_of(SeatInterval),
-            table_of(AgentSeat),
-            (a.workspace_id == s.workspace_id)
-            & (a.app_id == s.app_id)
-            & (a.agent_id == s.agent_id),
-        )
-        .where(s.workspace_id == workspace_id, s.end.is_(None), s.start < window.end)
+    query = select(s.app_id, s.agent_id, s.start).where(
+        s.workspace_id == workspace_id, s.end.is_(None), s.start < window.end
     )
     if app_id is not None:
         query = query.where(s.app_id == app_id)
-    return [(ordinal, start) for ordinal, start in session.execute(query) if ordinal is not None]
+    held = list(session.execute(query))
+    if not held:
+        return []
+    a = table_of(AgentSeat).c
+    seats = select(a.app_id, a.agent_id, a.ordinal).where(a.workspace_id == workspace_id)
+    if app_id is not None:
+        seats = seats.where(a.app_id == app_id)
+    ordinal_of = {(app, agent): ordinal for app, agent, ordinal in session.execute(seats)}
+    return [
+        (ordinal_of[(app, agent)], start)
+        for app, agent, start in held
+        if ordinal_of.get((app, agent)) is not None
+    ]
 
 
 def billing_sessions(
