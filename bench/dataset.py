@@ -12,7 +12,7 @@ import orjson
 from botbill.demo.traffic import DemoApp, demo_apps, generate
 from botbill.kit.instants import Micros
 
-EVENTS_PER_APP_DAY_AT_SCALE_1 = 445  # measured on the demo apps' mix
+EVENTS_PER_APP_DAY_AT_SCALE_1 = 360  # measured on the benchmark apps' mix
 
 
 def bench_apps(count: int) -> list[DemoApp]:
