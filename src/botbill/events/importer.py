@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from botbill.events.schemas import AnyEvent, event_adapter
 from botbill.events.service import TimeLimits, convert, meter_new, store
@@ -19,6 +19,10 @@ from botbill.kit.db import unit_of_work
 from botbill.workspaces.service import get_workspace
 
 BATCH_LINES = 25_000
+ANALYZE_EVERY = 50_000
+"""On PostgreSQL, statistics are refreshed after this many stored events, then each time
+the stored events have doubled (so the cost stays a small share of the import)."""
+ANALYZED_TABLES = ("events", "conversations", "billing_sessions", "seat_intervals", "agent_seats")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,7 @@ def import_lines(
     with unit_of_work(engine, write=False) as session:
         get_workspace(session, workspace_id)
     summary = ImportSummary()
+    stored_since_analyze, analyzed_at = 0, 0
     for batch in _batches(lines):
         events: list[AnyEvent] = []
         numbers: list[int] = []
@@ -58,7 +63,17 @@ def import_lines(
             except ValidationError as error:
                 summary.rejected.append(Rejection(number, _describe(error)))
         if events:
+            before = summary.accepted
             _import_batch(engine, clock, workspace_id, events, numbers, limits, summary)
+            stored_since_analyze += summary.accepted - before
+        if engine.dialect.name == "postgresql" and stored_since_analyze > max(
+            ANALYZE_EVERY, analyzed_at
+        ):
+            # A bulk load outruns autovacuum: without fresh statistics PostgreSQL keeps
+            # planning for the empty tables it last measured, and lookups turn to scans.
+            _analyze(engine)
+            analyzed_at += stored_since_analyze
+            stored_since_analyze = 0
         on_batch(size)
     summary.rejected.sort(key=lambda rejection: rejection.line)
     return summary
@@ -88,6 +103,12 @@ def _import_batch(
             meter_new(session, workspace_id=workspace_id, fresh=fresh, now=now)
     summary.accepted += len(fresh)
     summary.duplicates += len(good) - len(fresh)
+
+
+def _analyze(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("ANALYZE " + ", ".join(ANALYZED_TABLES)))
+        connection.commit()
 
 
 def _batches(lines: Iterable[bytes]) -> Iterator[list[tuple[int, bytes]]]:
