@@ -11,9 +11,15 @@ class UsageCounts(BaseModel):
     agents: int
 
 
-class UsagePoint(UsageCounts):
+class UsagePoint(BaseModel):
+    # Field order as API.md shows it: the bucket first, then its counts.
     start: str
     end: str
+    billing_sessions: int
+    usage_sessions: int
+    alert_sessions: int
+    voice_sessions: int
+    agents: int
 
 
 class UsageReport(BaseModel):
