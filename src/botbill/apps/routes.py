@@ -6,7 +6,13 @@ from sqlalchemy.orm import Session
 from botbill.apps import service
 from botbill.apps.models import App
 from botbill.apps.schemas import AppCreate, AppOut, AppUpdate, OwnerChange
-from botbill.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from botbill.kit.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cut_page,
+    decode_cursor,
+)
 from botbill.kit.web import ClockDep, ReadSession, WriteSession
 from botbill.workspaces.auth import Admin, Reader
 
@@ -41,11 +47,8 @@ def list_apps(
     position = decode_cursor(cursor, arity=1)
     after = str(position[0]) if position else None
     apps = service.list_apps(session, caller.workspace_id, after=after, limit=limit + 1)
-    more = len(apps) > limit
-    apps = apps[:limit]
-    return Page(
-        items=_out(session, apps), next_cursor=encode_cursor([apps[-1].id]) if more else None
-    )
+    apps, next_cursor = cut_page(apps, limit, lambda a: [a.id])
+    return Page(items=_out(session, apps), next_cursor=next_cursor)
 
 
 @router.get("/{app_id}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 from botbill.kit.problems import Invalid
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="Items per page (1-1000).")]
 CursorQuery = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
@@ -21,6 +23,16 @@ CursorQuery = Annotated[str | None, Query(description="`next_cursor` of the prev
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+def cut_page(
+    rows: Sequence[R], limit: int, position: Callable[[R], list[Any]]
+) -> tuple[list[R], str | None]:
+    """The first ``limit`` of ``limit + 1`` fetched rows, and the cursor after them when
+    the extra row shows that another page follows."""
+    page = list(rows[:limit])
+    more = len(rows) > limit
+    return page, encode_cursor(position(page[-1])) if more and page else None
 
 
 def encode_cursor(position: list[Any]) -> str:

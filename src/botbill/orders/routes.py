@@ -6,7 +6,13 @@ from fastapi import APIRouter, Query
 
 from botbill.apps.service import get_app
 from botbill.kit.db import unit_of_work
-from botbill.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from botbill.kit.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cut_page,
+    decode_cursor,
+)
 from botbill.kit.problems import Invalid
 from botbill.kit.web import ClockDep, EngineDep
 from botbill.operators.auth import OperatorDep
@@ -45,11 +51,7 @@ def list_orders(
         orders = service.list_orders(
             session, workspace.id, app_id=app_id, after=after, limit=limit + 1
         )
-    more = len(orders) > limit
-    orders = orders[:limit]
-    next_cursor = (
-        encode_cursor([orders[-1].created_at.isoformat(), orders[-1].id]) if more else None
-    )
+    orders, next_cursor = cut_page(orders, limit, lambda o: [o.created_at.isoformat(), o.id])
     return Page(items=[order_out(o) for o in orders], next_cursor=next_cursor)
 
 

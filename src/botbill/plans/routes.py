@@ -11,7 +11,13 @@ from botbill.apps.models import App
 from botbill.apps.service import get_app, list_apps, owner_emails
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import from_micros
-from botbill.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from botbill.kit.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cut_page,
+    decode_cursor,
+)
 from botbill.kit.problems import NotFound
 from botbill.kit.timezones import zone
 from botbill.kit.web import ClockDep, EngineDep
@@ -155,14 +161,13 @@ def list_subscriptions(
     with unit_of_work(engine, write=False) as session:
         workspace = get_workspace(session, caller.workspace_id)
         apps = list_apps(session, workspace.id, after=after, limit=limit + 1)
-        more = len(apps) > limit
-        apps = apps[:limit]
+        apps, next_cursor = cut_page(apps, limit, lambda a: [a.id])
         emails = owner_emails(session, apps)
         found = overviews(
             session, workspace, apps, now=now, low_balance=settings.low_balance_threshold
         )
         items = [SubscriptionSummary(**_summary_fields(o, workspace, emails)) for o in found]
-    return Page(items=items, next_cursor=encode_cursor([apps[-1].id]) if more else None)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get("/v1/apps/{app_id}/subscription")

@@ -14,7 +14,13 @@ from botbill.apps.service import get_app
 from botbill.kit.clock import Clock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import to_micros
-from botbill.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from botbill.kit.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cut_page,
+    decode_cursor,
+)
 from botbill.kit.problems import Invalid
 from botbill.kit.web import ClockDep, EngineDep
 from botbill.usage import service
@@ -153,7 +159,5 @@ def list_billing_sessions(
             after=after,
             limit=limit + 1,
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor([rows[-1].start, rows[-1].id]) if more else None
+    rows, next_cursor = cut_page(rows, limit, lambda row: [row.start, row.id])
     return Page(items=[service.billing_session_out(row) for row in rows], next_cursor=next_cursor)

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from botbill.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from botbill.kit.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    cut_page,
+    decode_cursor,
+)
 from botbill.kit.web import ClockDep, ReadSession, WriteSession
 from botbill.workspaces import service
 from botbill.workspaces.auth import Admin, Reader
@@ -36,9 +42,7 @@ def list_members(
     position = decode_cursor(cursor, arity=1)
     after = str(position[0]) if position else None
     members = service.list_members(session, caller.workspace_id, after=after, limit=limit + 1)
-    more = len(members) > limit
-    members = members[:limit]
-    next_cursor = encode_cursor([members[-1].email]) if more else None
+    members, next_cursor = cut_page(members, limit, lambda m: [m.email])
     return Page(items=[_out(m) for m in members], next_cursor=next_cursor)
 
 
