@@ -16,6 +16,7 @@ from botbill.metering.models import (
 from botbill.operators.models import OperatorKey
 from botbill.orders.models import IdempotencyRecord, Order
 from botbill.plans.models import PlanRow, Subscription, SubscriptionPeriod
+from botbill.rating.models import RatingQueueEntry, SeatDayCharge, SeatDayQueueEntry, SeatDaySweep
 from botbill.wallet.models import LedgerEntry, UsageCharge
 from botbill.workspaces.models import ApiKey, Member, Workspace
 
@@ -34,6 +35,10 @@ __all__ = [
     "OperatorKey",
     "Order",
     "PlanRow",
+    "RatingQueueEntry",
+    "SeatDayCharge",
+    "SeatDayQueueEntry",
+    "SeatDaySweep",
     "SeatInterval",
     "SeatOrdinalCounter",
     "SeatPresence",

@@ -39,6 +39,8 @@ class BillingSession(Base):
             sqlite_where=text("conversation_id IS NOT NULL"),
             postgresql_where=text("conversation_id IS NOT NULL"),
         ),
+        # Ids are never reused (rating keys its charges by them): AUTOINCREMENT on SQLite.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -36,6 +36,8 @@ class EntryKind(StrEnum):
     """Rated billing sessions (-)."""
     USAGE_REFUND = "usage_refund"
     """Charges given back when a recomputation removed their sessions (+)."""
+    SEAT_DAYS = "seat_days"
+    """Agent seat-days, or their correction when a recomputation changed a day (- or +)."""
     PLAN_FEE = "plan_fee"
     """A plan order paid from the balance (-)."""
     ADJUSTMENT = "adjustment"

@@ -1,0 +1,1 @@
+"""Rating: turning completed billing sessions and seat-days into charges on the balance."""
