@@ -20,13 +20,14 @@ from botbill.apps.routes import router as apps_router
 from botbill.events.routes import router as events_router
 from botbill.kit.clock import Clock, SystemClock
 from botbill.kit.db import build_engine
+from botbill.kit.jobs import PeriodicJob
 from botbill.kit.problems import PROBLEM_CONTENT_TYPE, FieldError, Invalid, Problem, Unauthorized
-from botbill.metering.jobs import CompletionJob
 from botbill.migrations import upgrade
 from botbill.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from botbill.ops.routes import router as ops_router
 from botbill.orders.routes import router as orders_router
 from botbill.plans.routes import router as plans_router
+from botbill.rating.service import engine_pass
 from botbill.settings import Settings, get_settings
 from botbill.usage.routes import router as usage_router
 from botbill.wallet.routes import router as wallet_router
@@ -48,7 +49,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.engine = engine
         job = None
         if settings.jobs_enabled:
-            job = CompletionJob(engine, clock, interval=settings.completion_interval_seconds)
+            job = PeriodicJob(
+                "engine",
+                lambda: engine_pass(engine, clock),
+                interval=settings.completion_interval_seconds,
+            )
             job.start()
         try:
             yield

@@ -11,8 +11,9 @@ from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY, MINUTE, to_micros
 from botbill.orders.providers import TestCardProvider
 from botbill.plans.catalog import ChargeType
+from botbill.rating.charges import UsageCharge, rate
 from botbill.wallet.models import LedgerEntry
-from botbill.wallet.service import UsageCharge, grant_promotion, rate
+from botbill.wallet.service import grant_promotion
 from botbill.workspaces.service import get_workspace
 from tests.conftest import Server
 from tests.factories import T0, run_botbill

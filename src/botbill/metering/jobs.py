@@ -1,13 +1,13 @@
 """The completion job: closes sessions whose idle timeout has passed.
 
-It runs in a thread of each server process; on PostgreSQL several processes share the
-work safely (SKIP LOCKED), on SQLite writers take turns on the database lock.
+It runs in the engine's job thread (``botbill.rating.service.engine_pass``); on
+PostgreSQL several processes share the work safely (SKIP LOCKED), on SQLite writers take
+turns on the database lock.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 
 from sqlalchemy import Engine
 
@@ -30,29 +30,5 @@ def run_completion(engine: Engine, clock: Clock, *, workspace_id: str | None = N
             break
     if total:
         SESSIONS_COMPLETED_BY_IDLE.inc(total)
+        log.info("completed idle sessions", extra={"conversations": total})
     return total
-
-
-class CompletionJob:
-    def __init__(self, engine: Engine, clock: Clock, *, interval: float) -> None:
-        self._engine = engine
-        self._clock = clock
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="botbill-completion", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                closed = run_completion(self._engine, self._clock)
-                if closed:
-                    log.info("completed idle sessions", extra={"conversations": closed})
-            except Exception:
-                log.exception("completion job failed; retrying next interval")

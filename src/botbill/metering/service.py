@@ -33,6 +33,8 @@ from botbill.metering.models import (
 )
 from botbill.metering.seats import SeatEvent, seat_intervals
 from botbill.metering.seats import SeatInterval as Interval
+from botbill.rating import queue as rating_queue
+from botbill.rating.queue import Rated
 
 CHUNK = 500
 SEAT_CHUNK = 50
@@ -126,12 +128,31 @@ def apply_conversations(
             deltas[(signature[0], slot_of(signature[7]))][COLUMN_OF_TYPE[signature[2]]] += 1
     for start in range(0, len(gone), CHUNK):
         session.execute(delete(BillingSession).where(_bs.id.in_(gone[start : start + CHUNK])))
+    to_rate = [
+        Rated(signature[0], row_id, signature[2], signature[7], -1)
+        for signature, row_id in stored.items()
+        if signature[9] and signature not in wanted
+    ]
     if new:
-        session.execute(
-            table_of(BillingSession).insert(), [_row(workspace_id, signature) for signature in new]
-        )
+        to_rate += _insert_sessions(session, [_row(workspace_id, signature) for signature in new])
+    rating_queue.enqueue(session, workspace_id=workspace_id, entries=to_rate)
     _update_conversations(session, workspace_id, histories, computed, idle_timeouts)
     _bump_rollups(session, workspace_id, deltas)
+
+
+def _insert_sessions(session: Session, rows: list[dict[str, Any]]) -> list[Rated]:
+    """Insert billing sessions; returns the completed ones, to be charged."""
+    inserted = session.execute(
+        table_of(BillingSession)
+        .insert()
+        .returning(_bs.id, _bs.app_id, _bs.type, _bs.start, _bs.completed),
+        rows,
+    )
+    return [
+        Rated(app_id, row_id, kind, start, 1)
+        for row_id, app_id, kind, start, completed in inserted
+        if completed
+    ]
 
 
 def _signatures(
@@ -257,7 +278,9 @@ def add_alerts(
         }
         for app_id, time in alerts
     ]
-    session.execute(table_of(BillingSession).insert(), rows)
+    rating_queue.enqueue(
+        session, workspace_id=workspace_id, entries=_insert_sessions(session, rows)
+    )
     deltas: Deltas = defaultdict(lambda: [0, 0, 0])
     for app_id, time in alerts:
         deltas[(app_id, slot_of(time))][1] += 1
@@ -342,6 +365,7 @@ def complete_due(
         deltas: Deltas = defaultdict(lambda: [0, 0, 0])
         wanted = set(keys)
         opened: list[int] = []
+        to_rate: list[Rated] = []
         for names in chunked(sorted({name for _, name in wanted}), CHUNK):
             query = select(_bs.id, _bs.app_id, _bs.conversation_id, _bs.type, _bs.start).where(
                 _bs.workspace_id == ws, _bs.conversation_id.in_(names), _bs.completed.is_(False)
@@ -349,6 +373,7 @@ def complete_due(
             for row in session.execute(query):
                 if (row.app_id, row.conversation_id) in wanted:
                     opened.append(row.id)
+                    to_rate.append(Rated(row.app_id, row.id, row.type, row.start, 1))
                     deltas[(row.app_id, slot_of(row.start))][COLUMN_OF_TYPE[row.type]] += 1
         for ids in chunked(opened, CHUNK):
             session.execute(update(BillingSession).where(_bs.id.in_(ids)).values(completed=True))
@@ -364,6 +389,7 @@ def complete_due(
             execution_options={"synchronize_session": False},
         )
         _bump_rollups(session, ws, deltas)
+        rating_queue.enqueue(session, workspace_id=ws, entries=to_rate)
     return len(due)
 
 
@@ -422,7 +448,12 @@ def _bump_rollups(session: Session, workspace_id: str, deltas: Deltas) -> None:
 
 
 def reset(session: Session, *, workspace_id: str) -> None:
-    """Forget everything derived for a workspace (before a rebuild from raw events)."""
+    """Forget everything derived for a workspace (before a rebuild from raw events).
+
+    Every charged billing session is queued for its refund: the rebuilt sessions are
+    charged afresh, so the balance ends as if they had been rated once.
+    """
+    rating_queue.refund_all(session, workspace_id=workspace_id)
     for model in (
         BillingSession,
         UsageRollup,

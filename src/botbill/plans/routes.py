@@ -45,6 +45,7 @@ from botbill.plans.schemas import (
     SubscriptionSummary,
     Used,
 )
+from botbill.rating.service import settle_app
 from botbill.workspaces.auth import Admin, Reader
 from botbill.workspaces.models import Workspace
 from botbill.workspaces.service import get_workspace
@@ -157,6 +158,7 @@ def list_subscriptions(
     position = decode_cursor(cursor, arity=1)
     after = str(position[0]) if position else None
     now = clock.now()
+    settle_app(engine, clock, workspace_id=caller.workspace_id, app_id=None, cards=cards)
     bring_current(engine, workspace_id=caller.workspace_id, app_id=None, cards=cards, now=now)
     with unit_of_work(engine, write=False) as session:
         workspace = get_workspace(session, caller.workspace_id)
@@ -183,6 +185,7 @@ def get_subscription(
     now = clock.now()
     with unit_of_work(engine, write=False) as session:
         get_app(session, caller.workspace_id, app_id)
+    settle_app(engine, clock, workspace_id=caller.workspace_id, app_id=app_id, cards=cards)
     bring_current(engine, workspace_id=caller.workspace_id, app_id=app_id, cards=cards, now=now)
     with unit_of_work(engine, write=False) as session:
         workspace = get_workspace(session, caller.workspace_id)

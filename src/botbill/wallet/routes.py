@@ -12,6 +12,7 @@ from botbill.orders.providers import PaymentMethod
 from botbill.orders.schemas import FundsRequest, OrderOut, order_out
 from botbill.orders.web import CardsDep, IdempotencyKey, SettingsDep
 from botbill.plans.jobs import bring_current
+from botbill.rating.service import settle_app
 from botbill.wallet import service
 from botbill.wallet.entitlement import Reason
 from botbill.workspaces.auth import Admin, Reader
@@ -37,6 +38,7 @@ def entitlement(
     now = clock.now()
     with unit_of_work(engine, write=False) as session:
         get_app(session, caller.workspace_id, app_id)
+    settle_app(engine, clock, workspace_id=caller.workspace_id, app_id=app_id, cards=cards)
     bring_current(engine, workspace_id=caller.workspace_id, app_id=app_id, cards=cards, now=now)
     with unit_of_work(engine, write=False) as session:
         decision = service.entitlement(session, caller.workspace_id, app_id, now=now)

@@ -1,4 +1,4 @@
-"""``wallet.service.rate``: what the metering engine will call for completed sessions."""
+"""``rating.charges.rate``: charging and refunding billing sessions, each exactly once."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from botbill.orders.providers import TestCardProvider
 from botbill.plans.catalog import ChargeType
 from botbill.plans.models import Subscription, SubscriptionPeriod
 from botbill.plans.service import change_plan, settle_unpaid_fee
+from botbill.rating.charges import RatingSummary, UsageCharge, rate
 from botbill.wallet.balances import balance_of, book
 from botbill.wallet.entitlement import Reason
 from botbill.wallet.ledger import EntryKind
 from botbill.wallet.models import UsageCharge as UsageChargeRow
-from botbill.wallet.service import RatingSummary, UsageCharge, entitlement, rate
+from botbill.wallet.service import entitlement
 from botbill.workspaces.service import get_workspace
 from tests.factories import T0, add_app, make_workspace
 

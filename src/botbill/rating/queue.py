@@ -1,0 +1,75 @@
+"""The rating queue: billing sessions to charge or refund, written with the metering diff.
+
+Metering appends here in the transaction that completes, replaces or removes a billing
+session, so the queue holds exactly what the balance has not seen yet; the rater
+(:mod:`botbill.rating.service`) takes rows from it, rates them and deletes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, NamedTuple
+
+from sqlalchemy import insert, literal, select
+from sqlalchemy.orm import Session
+
+from botbill.kit.db import table_of
+from botbill.kit.instants import Micros
+from botbill.rating.models import RatingQueueEntry
+from botbill.wallet.models import UsageCharge
+
+_queue = table_of(RatingQueueEntry)
+
+
+class Rated(NamedTuple):
+    """One billing session to charge (``sign`` +1) or to refund (-1)."""
+
+    app_id: str
+    billing_session_id: int
+    type: str
+    start: Micros
+    sign: Literal[1, -1]
+
+
+def enqueue(session: Session, *, workspace_id: str, entries: Sequence[Rated]) -> None:
+    if not entries:
+        return
+    session.execute(
+        insert(_queue),
+        [
+            {
+                "workspace_id": workspace_id,
+                "app_id": entry.app_id,
+                "billing_session_id": entry.billing_session_id,
+                "type": entry.type,
+                "start": entry.start,
+                "sign": entry.sign,
+            }
+            for entry in entries
+        ],
+    )
+
+
+def refund_all(session: Session, *, workspace_id: str) -> None:
+    """Queue the refund of every charge of the workspace that is not refunded yet."""
+    charges = table_of(UsageCharge).c
+    session.execute(
+        insert(_queue).from_select(
+            ["workspace_id", "app_id", "billing_session_id", "type", "start", "sign"],
+            select(
+                charges.workspace_id,
+                charges.app_id,
+                charges.billing_session_id,
+                charges.type,
+                charges.start,
+                literal(-1),
+            ).where(charges.workspace_id == workspace_id, charges.refunded_at.is_(None)),
+        )
+    )
+
+
+def has_pending(session: Session, *, workspace_id: str, app_id: str | None = None) -> bool:
+    query = select(_queue.c.id).where(_queue.c.workspace_id == workspace_id)
+    if app_id is not None:
+        query = query.where(_queue.c.app_id == app_id)
+    return session.execute(query.limit(1)).first() is not None

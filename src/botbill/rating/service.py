@@ -1,0 +1,140 @@
+"""The rater: takes what the rating queue holds, charges it, and empties the queue.
+
+It runs in the engine's job thread every few seconds (charges reach the balance within
+seconds of completion, SPEC §3.3), and before any read that shows a balance or answers
+an entitlement check, for the app being read, so those answers are exact at their
+``now``. On PostgreSQL several processes drain at once: each takes rows with
+``SKIP LOCKED`` and rates an app only under its subscription's row lock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Literal, cast
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from botbill.kit.batching import chunked
+from botbill.kit.clock import Clock
+from botbill.kit.db import table_of, unit_of_work
+from botbill.kit.instants import Micros
+from botbill.metering.jobs import run_completion
+from botbill.metering.models import BillingSession
+from botbill.metering.service import has_due
+from botbill.orders.providers import CardProvider
+from botbill.plans.catalog import ChargeType
+from botbill.rating.charges import UsageCharge, rate
+from botbill.rating.models import RatingQueueEntry
+from botbill.rating.queue import has_pending
+
+BATCH = 5_000
+CHUNK = 500
+_queue = table_of(RatingQueueEntry)
+_bs = table_of(BillingSession).c
+
+
+def drain(
+    session: Session,
+    *,
+    now: Micros,
+    workspace_id: str | None = None,
+    app_id: str | None = None,
+    limit: int = BATCH,
+    cards: CardProvider | None = None,
+) -> int:
+    """Rate up to ``limit`` queued rows, oldest first; returns how many were taken.
+
+    A charge is dropped when its billing session no longer exists (a later recomputation
+    replaced it; that one is queued on its own), so nothing is charged for a session that
+    is gone, whatever order concurrent raters take the rows in.
+    """
+    q = _queue.c
+    query = select(
+        q.id, q.workspace_id, q.app_id, q.billing_session_id, q.type, q.start, q.sign
+    ).order_by(q.id)
+    if workspace_id is not None:
+        query = query.where(q.workspace_id == workspace_id)
+    if app_id is not None:
+        query = query.where(q.app_id == app_id)
+    query = query.limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = session.execute(query).all()
+    if not rows:
+        return 0
+    by_workspace: dict[str, list[UsageCharge]] = defaultdict(list)
+    for _id, ws, app, billing_session_id, kind, start, sign in rows:
+        by_workspace[ws].append(
+            UsageCharge(
+                billing_session_id, app, ChargeType(kind), start, cast(Literal[1, -1], sign)
+            )
+        )
+    for ws in sorted(by_workspace):
+        charges = by_workspace[ws]
+        alive = _completed(
+            session, ws, sorted({c.billing_session_id for c in charges if c.sign > 0})
+        )
+        rate(
+            session,
+            workspace_id=ws,
+            charges=[c for c in charges if c.sign < 0 or c.billing_session_id in alive],
+            now=now,
+            cards=cards,
+        )
+    for ids in chunked([row[0] for row in rows], CHUNK):
+        session.execute(delete(_queue).where(q.id.in_(ids)))
+    return len(rows)
+
+
+def _completed(session: Session, workspace_id: str, ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for part in chunked(ids, CHUNK):
+        found.update(
+            session.scalars(
+                select(_bs.id).where(
+                    _bs.workspace_id == workspace_id, _bs.id.in_(part), _bs.completed.is_(True)
+                )
+            )
+        )
+    return found
+
+
+def run_rating(
+    engine: Engine,
+    clock: Clock,
+    *,
+    workspace_id: str | None = None,
+    app_id: str | None = None,
+    cards: CardProvider | None = None,
+) -> int:
+    """Drain the queue (or one workspace's or app's part of it); returns rows rated."""
+    total = 0
+    while True:
+        with unit_of_work(engine, write=True) as session:
+            taken = drain(
+                session, now=clock.now(), workspace_id=workspace_id, app_id=app_id, cards=cards
+            )
+        total += taken
+        if taken < BATCH:
+            return total
+
+
+def engine_pass(engine: Engine, clock: Clock) -> int:
+    """One round of the engine's background work: complete idle sessions, then rate."""
+    return run_completion(engine, clock) + run_rating(engine, clock)
+
+
+def settle_app(
+    engine: Engine, clock: Clock, *, workspace_id: str, app_id: str | None, cards: CardProvider
+) -> None:
+    """Before a balance or an entitlement is read: complete what went idle, rate what is
+    queued for this app (``None``: every app of the workspace). A read transaction checks
+    first, so the usual case stays a read."""
+    with unit_of_work(engine, write=False) as session:
+        due = has_due(session, workspace_id=workspace_id, now=clock.now())
+        queued = due or has_pending(session, workspace_id=workspace_id, app_id=app_id)
+    if due:
+        run_completion(engine, clock, workspace_id=workspace_id)
+    if queued:
+        run_rating(engine, clock, workspace_id=workspace_id, app_id=app_id, cards=cards)

@@ -1,0 +1,155 @@
+"""Every completed billing session is charged exactly once, whatever the order of events.
+
+Random histories go in as shuffled batches with duplicates, the rater running at random
+points between them (so late events refund what was charged before); at the end the live
+charges are exactly the completed billing sessions, each counted once, and the balance is
+the sum of the ledger. A rebuild refunds and recharges without moving the balance.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, select
+
+from botbill.apps.schemas import AppCreate
+from botbill.apps.service import create_app
+from botbill.events.service import rebuild
+from botbill.kit.clock import FrozenClock
+from botbill.kit.db import table_of, unit_of_work
+from botbill.kit.instants import DAY
+from botbill.metering.jobs import run_completion
+from botbill.metering.models import BillingSession
+from botbill.orders.providers import TestCardProvider
+from botbill.plans.models import SubscriptionPeriod
+from botbill.rating.models import RatingQueueEntry
+from botbill.rating.service import drain, run_rating
+from botbill.wallet.balances import balance_of, book
+from botbill.wallet.ledger import EntryKind
+from botbill.wallet.models import LedgerEntry, UsageCharge
+from tests.conftest import _clean
+from tests.factories import make_workspace
+from tests.histories import APP_TIMEOUTS, random_history
+from tests.metering.test_engine import NOW, send, shuffled_batches
+
+CARDS = TestCardProvider()
+PLANS = {"chat-bot": "standard", "voice-bot": "trial", "slow-bot": "standard"}
+FUNDS = 1_000_000
+
+
+def setup_workspace(engine: Engine) -> str:
+    workspace_id, _ = make_workspace(engine)
+    with unit_of_work(engine, write=True) as session:
+        for app, timeout in APP_TIMEOUTS.items():
+            create_app(
+                session,
+                workspace_id,
+                AppCreate(id=app, name=app, idle_timeout_minutes=timeout, plan=PLANS[app]),
+                now=NOW,
+            )
+            book(
+                session,
+                workspace_id=workspace_id,
+                app_id=app,
+                currency="USD",
+                kind=EntryKind.FUNDS,
+                amount=FUNDS,
+                at=NOW,
+            )
+    return workspace_id
+
+
+def completed_sessions(engine: Engine, workspace_id: str) -> dict[int, tuple[str, str]]:
+    b = table_of(BillingSession).c
+    with unit_of_work(engine, write=False) as session:
+        rows = session.execute(
+            select(b.id, b.app_id, b.type).where(
+                b.workspace_id == workspace_id, b.completed.is_(True)
+            )
+        )
+        return {row_id: (app, kind) for row_id, app, kind in rows}
+
+
+def live_charges(engine: Engine, workspace_id: str) -> dict[int, tuple[str, str, int, int]]:
+    c = UsageCharge
+    with unit_of_work(engine, write=False) as session:
+        rows = session.execute(
+            select(c.billing_session_id, c.app_id, c.type, c.units, c.amount).where(
+                c.workspace_id == workspace_id, c.refunded_at.is_(None)
+            )
+        )
+        return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+
+
+def balances(engine: Engine, workspace_id: str) -> dict[str, int]:
+    with unit_of_work(engine, write=False) as session:
+        return {app: balance_of(session, workspace_id, app, NOW) for app in APP_TIMEOUTS}
+
+
+def ledger_sums(engine: Engine, workspace_id: str) -> dict[str, int]:
+    e = LedgerEntry
+    with unit_of_work(engine, write=False) as session:
+        rows = session.execute(
+            select(e.app_id, func.sum(e.amount))
+            .where(e.workspace_id == workspace_id)
+            .group_by(e.app_id)
+        )
+        return {app: int(total) for app, total in rows}
+
+
+def check_exactly_once(engine: Engine, workspace_id: str) -> None:
+    sessions = completed_sessions(engine, workspace_id)
+    charges = live_charges(engine, workspace_id)
+    assert set(charges) == set(sessions)
+    assert {i: (app, kind) for i, (app, kind, _, _) in charges.items()} == sessions
+    assert balances(engine, workspace_id) == ledger_sums(engine, workspace_id)
+    spent = Counter[str]()
+    for app, _kind, _units, amount in charges.values():
+        spent[app] += amount
+    assert balances(engine, workspace_id) == {app: FUNDS - spent[app] for app in APP_TIMEOUTS}
+    with unit_of_work(engine, write=False) as session:
+        periods = list(session.scalars(select(SubscriptionPeriod)))
+        assert not session.scalar(select(func.count()).select_from(RatingQueueEntry))
+    for period in periods:  # an allowance never goes below zero, and holds what was drawn
+        assert 0 <= period.drawn_billing <= period.included_billing
+        assert 0 <= period.drawn_voice <= period.included_voice
+        drawn = Counter(
+            kind for app, kind, units, _ in charges.values() if app == period.app_id and units
+        )
+        assert period.drawn_billing == drawn["usage"] + drawn["alert"]
+        assert period.drawn_voice == drawn["voice"]
+        counted = Counter(kind for app, kind, _, _ in charges.values() if app == period.app_id)
+        assert (period.usage_sessions, period.alert_sessions, period.voice_sessions) == (
+            counted["usage"],
+            counted["alert"],
+            counted["voice"],
+        )
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_every_billing_session_is_charged_exactly_once(db: Engine, seed: int) -> None:
+    _clean(db)
+    rng = random.Random(seed)
+    workspace_id = setup_workspace(db)
+    events = random_history(rng, now=NOW, span=3 * DAY, conversations=25)
+    for batch in shuffled_batches(rng, events):
+        send(db, workspace_id, batch, now=NOW)
+        if rng.random() < 0.3:  # the rater runs between some batches, a part at a time
+            with unit_of_work(db, write=True) as session:
+                drain(session, now=NOW, limit=rng.randint(1, 20), cards=CARDS)
+    run_completion(db, FrozenClock(NOW))
+    run_rating(db, FrozenClock(NOW), cards=CARDS)
+    check_exactly_once(db, workspace_id)
+    before = balances(db, workspace_id)
+
+    with unit_of_work(db, write=True) as session:
+        rebuild(session, workspace_id=workspace_id, now=NOW)
+    run_rating(db, FrozenClock(NOW), cards=CARDS)
+    check_exactly_once(db, workspace_id)
+    assert balances(db, workspace_id) == before
