@@ -17,7 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from botbill import __version__
 from botbill.apps.routes import router as apps_router
+from botbill.audit.routes import router as audit_router
 from botbill.events.routes import router as events_router
+from botbill.extensions.routes import router as extensions_router
 from botbill.kit.clock import Clock, SystemClock
 from botbill.kit.db import build_engine
 from botbill.kit.jobs import PeriodicJob
@@ -79,6 +81,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         plans_router,
         wallet_router,
         orders_router,
+        extensions_router,
+        audit_router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

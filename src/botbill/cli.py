@@ -164,7 +164,8 @@ def operator_credit_grant(
     reason: Annotated[str, typer.Option(help="Shown in the ledger.")] = "promotion",
 ) -> None:
     """Grant an app promotional credit (spent first; the unspent rest lapses at expiry)."""
-    from botbill.kit.instants import DAY
+    from botbill.audit.service import Action, Actor, record, target
+    from botbill.kit.instants import DAY, from_micros
     from botbill.kit.problems import Problem
     from botbill.orders.providers import card_provider
     from botbill.wallet.service import grant_promotion
@@ -183,6 +184,21 @@ def operator_credit_grant(
                 expires_at=now + days * DAY,
                 reason=reason,
                 cards=card_provider(settings.effective_card_provider),
+                now=now,
+            )
+            record(
+                session,
+                workspace_id=workspace,
+                actor=Actor.cli(),
+                action=Action.CREDIT_GRANTED,
+                target=target("app", app_id),
+                before=None,
+                after={
+                    "entry_id": entry.id,
+                    "amount": amount,
+                    "expires_at": from_micros(now + days * DAY),
+                    "reason": reason,
+                },
                 now=now,
             )
     except Problem as error:
@@ -232,6 +248,7 @@ def plan_catalog_set(
     import dataclasses
     import re
 
+    from botbill.audit.service import Action, Actor, record, target
     from botbill.kit.problems import Problem
     from botbill.plans.catalog import Period, Plan
     from botbill.plans.service import catalog, put_plan
@@ -268,7 +285,18 @@ def plan_catalog_set(
                 )
             else:
                 base = current
-            plan = put_plan(session, dataclasses.replace(base, **given), now=SystemClock().now())
+            now = SystemClock().now()
+            plan = put_plan(session, dataclasses.replace(base, **given), now=now)
+            record(
+                session,
+                workspace_id=None,
+                actor=Actor.cli(),
+                action=Action.CATALOG_PLAN_SET,
+                target=target("plan", code),
+                before=None if current is None else _plan_json(current),
+                after=_plan_json(plan),
+                now=now,
+            )
     except Problem as error:
         raise _fail(error.detail) from None
     except ValueError as error:

@@ -1,7 +1,9 @@
 """Every table botbill owns, imported once so the metadata (and Alembic) sees them all."""
 
 from botbill.apps.models import App
+from botbill.audit.models import AuditEntry
 from botbill.events.models import Event
+from botbill.extensions.models import ExtensionRequest
 from botbill.kit.db import Base
 from botbill.metering.models import (
     AgentSeat,
@@ -26,9 +28,11 @@ __all__ = [
     "AgentSeat",
     "ApiKey",
     "App",
+    "AuditEntry",
     "BillingSession",
     "Conversation",
     "Event",
+    "ExtensionRequest",
     "IdempotencyRecord",
     "LedgerEntry",
     "Member",

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from botbill.apps import service
 from botbill.apps.models import App
 from botbill.apps.schemas import AppCreate, AppOut, AppUpdate, OwnerChange
+from botbill.audit.service import Action, Actor, record, target
 from botbill.kit.pagination import (
     CursorQuery,
     LimitQuery,
@@ -36,8 +37,20 @@ def _out(session: Session, apps: list[App]) -> list[AppOut]:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_app(body: AppCreate, caller: Admin, session: WriteSession, clock: ClockDep) -> AppOut:
-    app = service.create_app(session, caller.workspace_id, body, now=clock.now())
-    return _out(session, [app])[0]
+    now = clock.now()
+    app = service.create_app(session, caller.workspace_id, body, now=now)
+    out = _out(session, [app])[0]
+    record(
+        session,
+        workspace_id=caller.workspace_id,
+        actor=Actor.admin(caller.key_id),
+        action=Action.APP_CREATED,
+        target=target("app", app.id),
+        before=None,
+        after=out.model_dump(mode="json", exclude={"created_at"}),
+        now=now,
+    )
+    return out
 
 
 @router.get("")
@@ -57,11 +70,42 @@ def get_app(app_id: str, caller: Reader, session: ReadSession) -> AppOut:
 
 
 @router.patch("/{app_id}")
-def update_app(app_id: str, body: AppUpdate, caller: Admin, session: WriteSession) -> AppOut:
-    return _out(session, [service.update_app(session, caller.workspace_id, app_id, body)])[0]
+def update_app(
+    app_id: str, body: AppUpdate, caller: Admin, session: WriteSession, clock: ClockDep
+) -> AppOut:
+    fields = body.model_fields_set & {"name", "idle_timeout_minutes"}
+    app = service.get_app(session, caller.workspace_id, app_id)
+    before = {name: getattr(app, name) for name in sorted(fields)}
+    app = service.update_app(session, caller.workspace_id, app_id, body)
+    after = {name: getattr(app, name) for name in sorted(fields)}
+    record(
+        session,
+        workspace_id=caller.workspace_id,
+        actor=Actor.admin(caller.key_id),
+        action=Action.APP_UPDATED,
+        target=target("app", app.id),
+        before=before,
+        after=after,
+        now=clock.now(),
+    )
+    return _out(session, [app])[0]
 
 
 @router.put("/{app_id}/owner")
-def change_owner(app_id: str, body: OwnerChange, caller: Admin, session: WriteSession) -> AppOut:
+def change_owner(
+    app_id: str, body: OwnerChange, caller: Admin, session: WriteSession, clock: ClockDep
+) -> AppOut:
+    before = _out(session, [service.get_app(session, caller.workspace_id, app_id)])[0]
     app = service.change_owner(session, caller.workspace_id, app_id, body.email)
-    return _out(session, [app])[0]
+    out = _out(session, [app])[0]
+    record(
+        session,
+        workspace_id=caller.workspace_id,
+        actor=Actor.admin(caller.key_id),
+        action=Action.APP_OWNER_CHANGED,
+        target=target("app", app.id),
+        before={"owner_email": before.owner_email},
+        after={"owner_email": out.owner_email},
+        now=clock.now(),
+    )
+    return out

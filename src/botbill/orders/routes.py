@@ -5,6 +5,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query
 
 from botbill.apps.service import get_app
+from botbill.audit.service import Action, Actor, record, target
 from botbill.kit.db import unit_of_work
 from botbill.kit.pagination import (
     CursorQuery,
@@ -68,6 +69,25 @@ def confirm_wire_payment(
     order_id: str, operator: OperatorDep, engine: EngineDep, clock: ClockDep, cards: CardsDep
 ) -> OrderOut:
     """Operators: a wire transfer has arrived; the order is paid and its funds land."""
+    now = clock.now()
     with unit_of_work(engine, write=True) as session:
         order = service.lock_order(session, order_id)
-        return order_out(confirm_payment(session, order, cards=cards, now=clock.now()))
+        before = {"payment_status": order.payment_status, "paid_at": order.paid_at}
+        confirmed = confirm_payment(session, order, cards=cards, now=now)
+        record(
+            session,
+            workspace_id=confirmed.workspace_id,
+            actor=Actor.operator(operator.key_id),
+            action=Action.ORDER_PAYMENT_CONFIRMED,
+            target=target("order", confirmed.id),
+            before=before,
+            after={
+                "payment_status": confirmed.payment_status,
+                "paid_at": confirmed.paid_at,
+                "amount": confirmed.amount,
+                "currency": confirmed.currency,
+                "app_id": confirmed.app_id,
+            },
+            now=now,
+        )
+        return order_out(confirmed)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
+from botbill.audit.service import Action, Actor, record, target
 from botbill.kit.pagination import (
     CursorQuery,
     LimitQuery,
@@ -32,7 +33,19 @@ def _out(member: Member) -> MemberOut:
 def add_member(
     body: MemberCreate, caller: Admin, session: WriteSession, clock: ClockDep
 ) -> MemberOut:
-    return _out(service.add_member(session, caller.workspace_id, body, now=clock.now()))
+    now = clock.now()
+    member = service.add_member(session, caller.workspace_id, body, now=now)
+    record(
+        session,
+        workspace_id=caller.workspace_id,
+        actor=Actor.admin(caller.key_id),
+        action=Action.MEMBER_ADDED,
+        target=target("member", member.email),
+        before=None,
+        after={"email": member.email, "name": member.name, "role": member.role},
+        now=now,
+    )
+    return _out(member)
 
 
 @router.get("")
@@ -47,11 +60,37 @@ def list_members(
 
 
 @router.patch("/{email}")
-def change_role(email: str, body: MemberUpdate, caller: Admin, session: WriteSession) -> MemberOut:
-    return _out(service.change_role(session, caller.workspace_id, email, body.role))
+def change_role(
+    email: str, body: MemberUpdate, caller: Admin, session: WriteSession, clock: ClockDep
+) -> MemberOut:
+    before = service.get_member(session, caller.workspace_id, email).role
+    member = service.change_role(session, caller.workspace_id, email, body.role)
+    record(
+        session,
+        workspace_id=caller.workspace_id,
+        actor=Actor.admin(caller.key_id),
+        action=Action.MEMBER_ROLE_CHANGED,
+        target=target("member", member.email),
+        before={"role": before},
+        after={"role": member.role},
+        now=clock.now(),
+    )
+    return _out(member)
 
 
 @router.delete("/{email}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_member(email: str, caller: Admin, session: WriteSession) -> Response:
+def remove_member(email: str, caller: Admin, session: WriteSession, clock: ClockDep) -> Response:
+    member = service.get_member(session, caller.workspace_id, email)
+    gone = {"email": member.email, "name": member.name, "role": member.role}
     service.remove_member(session, caller.workspace_id, email)
+    record(
+        session,
+        workspace_id=caller.workspace_id,
+        actor=Actor.admin(caller.key_id),
+        action=Action.MEMBER_REMOVED,
+        target=target("member", gone["email"]),
+        before=gone,
+        after=None,
+        now=clock.now(),
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

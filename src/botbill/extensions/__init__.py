@@ -1,0 +1,1 @@
+"""Plan-extension requests: an admin asks for N more days, an operator decides (SPEC §3.5)."""
