@@ -34,6 +34,7 @@ from botbill.metering.models import (
 from botbill.metering.seats import SeatEvent, seat_intervals
 from botbill.metering.seats import SeatInterval as Interval
 from botbill.rating import queue as rating_queue
+from botbill.rating import seat_days
 from botbill.rating.queue import Rated
 
 CHUNK = 500
@@ -329,6 +330,12 @@ def apply_seats(
     ]
     if rows:
         session.execute(table.insert(), rows)
+    changed: dict[str, list[Interval]] = defaultdict(list)
+    for (app_id, agent_id), intervals in new.items():
+        held = stored[(app_id, agent_id)]
+        changed[app_id] += [i for i in held if i not in intervals]
+        changed[app_id] += [i for i in intervals if i not in held]
+    seat_days.enqueue_changes(session, workspace_id=workspace_id, changes=changed)
     ordinal_of = seat_presence.ordinals(session, workspace_id=workspace_id, keys=wanted)
     seat_presence.apply_changes(
         session,

@@ -24,6 +24,7 @@ from botbill.metering.models import BillingSession
 from botbill.metering.service import has_due
 from botbill.orders.providers import CardProvider
 from botbill.plans.catalog import ChargeType
+from botbill.rating import seat_days
 from botbill.rating.charges import UsageCharge, rate
 from botbill.rating.models import RatingQueueEntry
 from botbill.rating.queue import has_pending
@@ -120,9 +121,35 @@ def run_rating(
             return total
 
 
+def run_seat_days(
+    engine: Engine,
+    clock: Clock,
+    *,
+    workspace_id: str | None = None,
+    app_id: str | None = None,
+    cards: CardProvider | None = None,
+) -> int:
+    """Sweep held seats into the days that ended, then rate every ended day queued."""
+    with unit_of_work(engine, write=False) as session:
+        due = seat_days.sweep_due(session, workspace_id=workspace_id, now=clock.now())
+    for ws in due:
+        with unit_of_work(engine, write=True) as session:
+            seat_days.sweep(session, workspace_id=ws, now=clock.now())
+    total = 0
+    while True:
+        with unit_of_work(engine, write=True) as session:
+            taken = seat_days.rate_days(
+                session, now=clock.now(), workspace_id=workspace_id, app_id=app_id, cards=cards
+            )
+        total += taken
+        if taken == 0:
+            return total
+
+
 def engine_pass(engine: Engine, clock: Clock) -> int:
-    """One round of the engine's background work: complete idle sessions, then rate."""
-    return run_completion(engine, clock) + run_rating(engine, clock)
+    """One round of the engine's background work: complete idle sessions, rate them,
+    rate the seat-days that ended."""
+    return run_completion(engine, clock) + run_rating(engine, clock) + run_seat_days(engine, clock)
 
 
 def settle_app(
@@ -131,10 +158,17 @@ def settle_app(
     """Before a balance or an entitlement is read: complete what went idle, rate what is
     queued for this app (``None``: every app of the workspace). A read transaction checks
     first, so the usual case stays a read."""
+    now = clock.now()
     with unit_of_work(engine, write=False) as session:
-        due = has_due(session, workspace_id=workspace_id, now=clock.now())
+        due = has_due(session, workspace_id=workspace_id, now=now)
         queued = due or has_pending(session, workspace_id=workspace_id, app_id=app_id)
+        days = bool(seat_days.sweep_due(session, workspace_id=workspace_id, now=now))
+        days = days or seat_days.has_due_days(
+            session, workspace_id=workspace_id, app_id=app_id, now=now
+        )
     if due:
         run_completion(engine, clock, workspace_id=workspace_id)
     if queued:
         run_rating(engine, clock, workspace_id=workspace_id, app_id=app_id, cards=cards)
+    if days:
+        run_seat_days(engine, clock, workspace_id=workspace_id, app_id=app_id, cards=cards)

@@ -189,6 +189,14 @@ def _day_start(day: date, zone: ZoneInfo) -> Micros:
     return instant
 
 
+def local_day(instant: Micros, tz: str) -> tuple[Micros, Micros]:
+    """The bounds ``[start, end)`` of the local calendar day holding ``instant``, as the
+    usage view's day buckets draw them."""
+    zone = _zone(tz)
+    day = _local_date(instant, zone)
+    return _day_start(day, zone), _day_start(day + timedelta(days=1), zone)
+
+
 def _hour_key(instant: Micros, zone: ZoneInfo) -> tuple[date, int, timedelta | None]:
     # The offset tells apart the two runs of a repeated hour when clocks fall back.
     local = _local(instant, zone)
