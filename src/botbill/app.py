@@ -27,7 +27,9 @@ from botbill.kit.problems import PROBLEM_CONTENT_TYPE, FieldError, Invalid, Prob
 from botbill.migrations import upgrade
 from botbill.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from botbill.ops.routes import router as ops_router
+from botbill.orders.providers import card_provider
 from botbill.orders.routes import router as orders_router
+from botbill.plans.lifecycle import lifecycle_pass
 from botbill.plans.routes import router as plans_router
 from botbill.rating.service import engine_pass
 from botbill.settings import Settings, get_settings
@@ -57,9 +59,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 interval=settings.completion_interval_seconds,
             )
             job.start()
+        lifecycle = None
+        if settings.jobs_enabled:
+            cards = card_provider(settings.effective_card_provider)
+            lifecycle = PeriodicJob(
+                "lifecycle",
+                lambda: lifecycle_pass(engine, clock, cards=cards),
+                interval=settings.lifecycle_interval_seconds,
+            )
+            lifecycle.start()
         try:
             yield
         finally:
+            if lifecycle is not None:
+                lifecycle.stop()
             if job is not None:
                 job.stop()
             engine.dispose()

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     # Background work
     jobs_enabled: bool = True
     completion_interval_seconds: float = Field(default=5.0, gt=0)
+    lifecycle_interval_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often renewals, expiries, lapses and auto-reloads run unasked.",
+    )
 
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"

@@ -20,7 +20,7 @@ from botbill.kit.money import Money
 from botbill.plans.catalog import Plan
 from botbill.plans.models import Subscription, SubscriptionPeriod
 from botbill.plans.periods import local_date_text
-from botbill.plans.service import CANCELLED, EXPIRED, RENEWAL_FAILED, catalog
+from botbill.plans.service import CANCELLED, EXPIRED, RENEWAL_FAILED, RENEWAL_OFF, catalog
 from botbill.wallet.balances import balances_of, live_promotions
 from botbill.wallet.entitlement import (
     EXPIRING_WITHIN,
@@ -170,10 +170,12 @@ def _notices(
     if shown is Status.EXPIRING:
         notices.append(Notice("plan_expiring", f"the {facts.plan.code} plan ends on {end}"))
     if shown is Status.EXPIRED:
-        notices.append(Notice("plan_expired", f"the {facts.plan.code} plan ended on {end}"))
+        why = " (renewal was off)" if subscription.expired_because == RENEWAL_OFF else ""
+        notices.append(Notice("plan_expired", f"the {facts.plan.code} plan ended on {end}{why}"))
     if subscription.state == EXPIRED and subscription.expired_because == RENEWAL_FAILED:
         notices.append(Notice("renewal_failed", f"the renewal due on {end} could not be paid"))
-    draws_on_balance = not facts.plan.is_trial and not facts.plan.contract
+    # A cancelled app is not used any more: its balance is no news.
+    draws_on_balance = not facts.plan.is_trial and not facts.plan.contract and not facts.cancelled
     money = Money(facts.balance, workspace.currency).format()
     if decision.reason is Reason.INSUFFICIENT_FUNDS:
         notices.append(Notice("insufficient_funds", f"the balance ({money}) does not cover use"))

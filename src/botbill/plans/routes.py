@@ -42,10 +42,12 @@ from botbill.plans.schemas import (
     Prices,
     ScheduledChange,
     SubscriptionDetail,
+    SubscriptionSettings,
     SubscriptionSummary,
     Used,
 )
 from botbill.rating.service import settle_app
+from botbill.wallet import auto_reload
 from botbill.workspaces.auth import Admin, Reader
 from botbill.workspaces.models import Workspace
 from botbill.workspaces.service import get_workspace
@@ -277,6 +279,92 @@ def withdraw_scheduled_change(
         workspace = get_workspace(session, caller.workspace_id)
         app = get_app(session, workspace.id, app_id)
         service.withdraw_scheduled_change(session, workspace, app_id, cards=cards, now=now)
+        overview = _overview(
+            session, workspace, app, now=now, low_balance=settings.low_balance_threshold
+        )
+        return SubscriptionDetail(
+            **_detail_fields(overview, workspace, owner_emails(session, [app]))
+        )
+
+
+@router.patch(
+    "/v1/apps/{app_id}/subscription",
+    responses={
+        403: {"description": "An enterprise workspace (its subscriptions are a contract)"},
+        409: {"description": "The subscription is cancelled, or auto-reload has no saved card"},
+    },
+)
+def update_subscription(
+    app_id: str,
+    body: SubscriptionSettings,
+    caller: Admin,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    cards: CardsDep,
+) -> SubscriptionDetail:
+    """Renewal on or off, and auto-reload; fields left out keep their values.
+
+    - ``renew: false``: a fee plan is not renewed; it shows ``plan_expiring`` 7 days
+      ahead and expires at the period's end.
+    - ``auto_reload``: when the balance falls below ``threshold``, an add-funds order of
+      ``amount`` is charged to the app's saved card (the last card that paid), once per
+      dip below the threshold. Turning it on needs a saved card (409 without one).
+    """
+    now = clock.now()
+    with unit_of_work(engine, write=True) as session:
+        workspace = get_workspace(session, caller.workspace_id)
+        app = get_app(session, workspace.id, app_id)
+        service.refuse_contract(workspace)
+        subscription = service.lock_current(session, workspace, app_id, cards=cards, now=now)
+        service.refuse_cancelled(subscription)
+        if body.renew is not None:
+            service.set_renewal(subscription, renew=body.renew, now=now)
+        if body.auto_reload is not None:
+            auto_reload.configure(
+                subscription,
+                enabled=body.auto_reload.enabled,
+                threshold=body.auto_reload.threshold,
+                amount=body.auto_reload.amount,
+                limits=(settings.funds_min_amount, settings.funds_max_amount),
+                currency=workspace.currency,
+                now=now,
+            )
+        session.flush()
+        overview = _overview(
+            session, workspace, app, now=now, low_balance=settings.low_balance_threshold
+        )
+        return SubscriptionDetail(
+            **_detail_fields(overview, workspace, owner_emails(session, [app]))
+        )
+
+
+@router.post(
+    "/v1/apps/{app_id}/subscription/cancel",
+    responses={
+        403: {"description": "An enterprise workspace (its subscriptions are a contract)"},
+        409: {"description": "The subscription is already cancelled"},
+    },
+)
+def cancel_subscription(
+    app_id: str,
+    caller: Admin,
+    engine: EngineDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    cards: CardsDep,
+) -> SubscriptionDetail:
+    """Cancel the app's subscription at once: its entitlement is refused (``cancelled``).
+
+    Nothing is refunded (the running fee stays paid, the balance stays with the app),
+    periods stop rolling and auto-reload stops. The app comes back only through a plan
+    change (``POST /v1/apps/{app_id}/subscription/change``), which applies at once.
+    """
+    now = clock.now()
+    with unit_of_work(engine, write=True) as session:
+        workspace = get_workspace(session, caller.workspace_id)
+        app = get_app(session, workspace.id, app_id)
+        service.cancel(session, workspace, app_id, cards=cards, now=now)
         overview = _overview(
             session, workspace, app, now=now, low_balance=settings.low_balance_threshold
         )

@@ -7,9 +7,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from botbill.orders.schemas import CardToken, OrderOut
@@ -83,9 +86,11 @@ class ScheduledChange(BaseModel):
 
 
 class AutoReload(BaseModel):
+    """Top-ups of the balance by the saved card (``PATCH /v1/apps/{app_id}/subscription``)."""
+
     enabled: bool
-    threshold: int | None
-    amount: int | None
+    threshold: int | None = Field(description="Below this balance an order is placed.")
+    amount: int | None = Field(description="What each auto-reload order adds.")
 
 
 class SubscriptionDetail(SubscriptionSummary):
@@ -123,3 +128,63 @@ class PlanChangeRequest(BaseModel):
 class PlanChangeOut(SubscriptionDetail):
     change: Literal["upgrade", "downgrade"]
     order: OrderOut | None
+
+
+MAX_THRESHOLD = 1_000_000_000_000
+"""A bound on thresholds (minor units), far above any real balance."""
+
+Threshold = Annotated[StrictInt, Field(ge=0, le=MAX_THRESHOLD)]
+
+
+def _refuse_null(value: object) -> object:
+    if value is None:
+        raise ValueError("must not be null; leave the field out to keep its value")
+    return value
+
+
+class AutoReloadSettings(BaseModel):
+    """Auto-reload: when the balance is below ``threshold``, an add-funds order of
+    ``amount`` is charged to the app's saved card (one per dip below the threshold)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: StrictBool
+    threshold: Threshold | None = Field(
+        default=None,
+        description="Minor units, 0 or more; absent: keep the stored one (needed to enable).",
+    )
+    amount: StrictInt | None = Field(
+        default=None,
+        description="Minor units, within the add-funds limits (10,000-2,000,000 by default); "
+        "absent: keep the stored one (needed to enable).",
+    )
+
+    @field_validator("threshold", "amount", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        return _refuse_null(value)
+
+
+class SubscriptionSettings(BaseModel):
+    """``PATCH /v1/apps/{app_id}/subscription``: renewal and auto-reload; fields left out
+    keep their values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    renew: StrictBool | None = Field(
+        default=None,
+        description="Renew a fee plan at its period's end (default on). Off: the plan "
+        "expires at the period's end.",
+    )
+    auto_reload: AutoReloadSettings | None = None
+
+    @field_validator("renew", "auto_reload", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        return _refuse_null(value)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> SubscriptionSettings:
+        if self.renew is None and self.auto_reload is None:
+            raise ValueError("nothing to change: give renew, auto_reload or both")
+        return self

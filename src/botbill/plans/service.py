@@ -418,6 +418,54 @@ def _start_lazily(session: Session, workspace: Workspace, app: App, *, now: Micr
     return start_subscription(session, app, code, now)
 
 
+def refuse_contract(workspace: Workspace) -> None:
+    if workspace.account_type == ENTERPRISE_ACCOUNT:
+        raise Forbidden("an enterprise workspace's subscriptions are set by contract")
+
+
+def refuse_cancelled(subscription: Subscription) -> None:
+    if subscription.state == CANCELLED:
+        raise Conflict(
+            "the subscription is cancelled: choose a plan "
+            "(POST /v1/apps/{app_id}/subscription/change) to bring the app back"
+        )
+
+
+def set_renewal(subscription: Subscription, *, renew: bool, now: Micros) -> None:
+    """Renewal on or off (SPEC §3.5). Off: a fee plan expires at its period's end
+    (``renewal_off``). Trials never renew and pay-as-you-go periods roll without an
+    order, so there the setting waits for a fee plan."""
+    refuse_cancelled(subscription)
+    subscription.renew = renew
+    subscription.updated_at = from_micros(now)
+
+
+def cancel(
+    session: Session, workspace: Workspace, app_id: str, *, cards: CardProvider, now: Micros
+) -> Subscription:
+    """Cancel at once: entitlement refuses with ``cancelled`` from now on.
+
+    Nothing is refunded: the running fee stays paid and the balance stays with the app.
+    A scheduled downgrade is dropped, a fee still waiting for funds is ``failed`` (funds
+    landing later must not pay it), and periods no longer roll. The app comes back only
+    through a plan change (:func:`change_plan`).
+    """
+    refuse_contract(workspace)
+    subscription = lock_current(session, workspace, app_id, cards=cards, now=now)
+    if subscription.state == CANCELLED:
+        raise Conflict("the subscription is already cancelled")
+    if subscription.unpaid_order_id is not None:
+        unpaid = session.get(Order, subscription.unpaid_order_id)
+        if unpaid is not None and unpaid.payment_status == PaymentStatus.PENDING.value:
+            mark_failed(unpaid, reason="the subscription was cancelled before the fee was paid")
+        subscription.unpaid_order_id = None
+    subscription.state = CANCELLED
+    subscription.scheduled_plan_code = None
+    subscription.updated_at = from_micros(now)
+    session.flush()
+    return subscription
+
+
 # --- keeping subscriptions current before a read ----------------------------------------
 
 
@@ -493,12 +541,14 @@ def change_plan(
     if workspace.account_type == ENTERPRISE_ACCOUNT:
         raise Forbidden("an enterprise workspace's plans are set by contract, by an operator")
     subscription = lock_current(session, workspace, app_id, cards=cards, now=now)
-    if subscription.state == CANCELLED:
-        raise Conflict("the subscription is cancelled")
     plans = catalog(session)
     target = _known(plans, plan_code, loc=["body", "plan"])
     current = plans[subscription.plan_code]
-    expired = subscription.state == EXPIRED or (current.is_trial and now >= subscription.period_end)
+    # A cancelled subscription comes back only through a plan change, which applies at
+    # once like the change of an expired one (the same plan included).
+    expired = subscription.state in (EXPIRED, CANCELLED) or (
+        current.is_trial and now >= subscription.period_end
+    )
     if target.is_trial:
         raise Invalid.at(["body", "plan"], "a trial only starts with a new app")
     if target.code == current.code and not expired:
