@@ -100,7 +100,8 @@ def ledger_sums(engine: Engine, workspace_id: str) -> dict[str, int]:
         return {app: int(total) for app, total in rows}
 
 
-def check_exactly_once(engine: Engine, workspace_id: str) -> None:
+def check_exactly_once(engine: Engine, workspace_id: str, *, added: int = 0) -> None:
+    """Live charges = completed sessions; balance = ledger = funds (+ ``added``) - charges."""
     sessions = completed_sessions(engine, workspace_id)
     charges = live_charges(engine, workspace_id)
     assert set(charges) == set(sessions)
@@ -109,7 +110,9 @@ def check_exactly_once(engine: Engine, workspace_id: str) -> None:
     spent = Counter[str]()
     for app, _kind, _units, amount in charges.values():
         spent[app] += amount
-    assert balances(engine, workspace_id) == {app: FUNDS - spent[app] for app in APP_TIMEOUTS}
+    assert balances(engine, workspace_id) == {
+        app: FUNDS + added - spent[app] for app in APP_TIMEOUTS
+    }
     with unit_of_work(engine, write=False) as session:
         periods = list(session.scalars(select(SubscriptionPeriod)))
         assert not session.scalar(select(func.count()).select_from(RatingQueueEntry))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -34,6 +34,9 @@ from botbill.workspaces.models import Workspace
 
 CHUNK = 500
 _charges = table_of(UsageChargeRow)
+
+StillCompleted = Callable[[Session, str, list[int]], set[int]]
+"""``(session, workspace_id, billing-session ids)`` → the ids still completed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,7 @@ def rate(
     charges: Sequence[UsageCharge],
     now: Micros,
     cards: CardProvider | None = None,
+    still_completed: StillCompleted | None = None,
 ) -> RatingSummary:
     """Charge or refund billing sessions, each exactly once (SPEC §3.3).
 
@@ -73,6 +77,10 @@ def rate(
 
     Rating first brings each app's subscription up to date, which may renew it with its
     saved card: ``cards`` defaults to the provider the settings name.
+
+    ``still_completed`` (the rater's) keeps, of the sessions to charge, those that still
+    exist. It is asked under the app's subscription lock: a session deleted by a later
+    recomputation is then either seen gone here, or its refund waits for this charge.
     """
     if cards is None:
         cards = card_provider(get_settings().effective_card_provider)
@@ -84,7 +92,15 @@ def rate(
         by_app[charge.app_id].append(charge)
     charged = refunded = ignored = change = 0
     for app_id in sorted(by_app):  # in key order: concurrent raters never deadlock
-        result = _rate_app(session, workspace, app_id, by_app[app_id], now=now, cards=cards)
+        result = _rate_app(
+            session,
+            workspace,
+            app_id,
+            by_app[app_id],
+            now=now,
+            cards=cards,
+            still_completed=still_completed,
+        )
         charged += result.charged
         refunded += result.refunded
         ignored += result.ignored
@@ -141,8 +157,13 @@ def _rate_app(
     *,
     now: Micros,
     cards: CardProvider,
+    still_completed: StillCompleted | None,
 ) -> RatingSummary:
     lock_current(session, workspace, app_id, cards=cards, now=now)
+    if still_completed is not None:
+        to_charge = [c.billing_session_id for c in charges if c.sign > 0]
+        alive = still_completed(session, workspace.id, sorted(set(to_charge)))
+        charges = [c for c in charges if c.sign < 0 or c.billing_session_id in alive]
     plans = catalog(session)
     periods = periods_of(session, workspace.id, app_id)
     by_id = {period.id: period for period in periods}

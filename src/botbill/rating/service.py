@@ -47,8 +47,8 @@ def drain(
     """Rate up to ``limit`` queued rows, oldest first; returns how many were taken.
 
     A charge is dropped when its billing session no longer exists (a later recomputation
-    replaced it; that one is queued on its own), so nothing is charged for a session that
-    is gone, whatever order concurrent raters take the rows in.
+    replaced it; that one is queued on its own), checked under the app's lock, so nothing
+    is charged for a session that is gone, whatever order concurrent raters take rows in.
     """
     q = _queue.c
     query = select(
@@ -72,16 +72,13 @@ def drain(
             )
         )
     for ws in sorted(by_workspace):
-        charges = by_workspace[ws]
-        alive = _completed(
-            session, ws, sorted({c.billing_session_id for c in charges if c.sign > 0})
-        )
         rate(
             session,
             workspace_id=ws,
-            charges=[c for c in charges if c.sign < 0 or c.billing_session_id in alive],
+            charges=by_workspace[ws],
             now=now,
             cards=cards,
+            still_completed=_completed,
         )
     for ids in chunked([row[0] for row in rows], CHUNK):
         session.execute(delete(_queue).where(q.id.in_(ids)))
