@@ -268,3 +268,17 @@ def test_a_trial_and_an_expired_plan_can_be_cancelled(
     assert subscription(http, key=acme.key)["status"] == "expired"
     assert cancel(http, acme).json()["status"] == "cancelled"
     assert entitlement(http, key=acme.key) == {"active": False, "reason": "cancelled"}
+
+
+def test_the_endpoints_are_documented(http: httpx.Client) -> None:
+    spec = http.get("/openapi.json").json()
+    detail = {"$ref": "#/components/schemas/SubscriptionDetail"}
+    patch = spec["paths"]["/v1/apps/{app_id}/subscription"]["patch"]
+    cancelled = spec["paths"]["/v1/apps/{app_id}/subscription/cancel"]["post"]
+    for operation in (patch, cancelled):
+        assert operation["responses"]["200"]["content"]["application/json"]["schema"] == detail
+        assert {"403", "409", "422"} <= set(operation["responses"])
+        assert "description" in operation
+    settings_schema = spec["components"]["schemas"]["AutoReloadSettings"]
+    assert settings_schema["required"] == ["enabled"]
+    assert settings_schema["properties"]["amount"]["type"] == "integer"  # never null

@@ -5,14 +5,15 @@ the settings change."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
+from threading import Barrier, Lock
 
 import httpx
 import pytest
 
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import MINUTE, to_micros
-from botbill.orders.providers import TestCardProvider
+from botbill.kit.money import Money
+from botbill.orders.providers import PaymentResult, TestCardProvider
 from botbill.plans.lifecycle import LifecycleCounts, run_lifecycle
 from botbill.wallet.service import grant_promotion
 from botbill.workspaces.service import get_workspace
@@ -169,20 +170,36 @@ def test_only_active_apps_that_draw_on_the_balance_reload(
         assert reloads(server, acme, app_id) == []
 
 
-def test_parallel_runs_renew_and_reload_each_app_once(server: Server, backend: str) -> None:
-    """Four lifecycle runs at once over apps due for renewal and then below their
+class CountingCards(TestCardProvider):
+    """The test provider, counting the charges it was asked for (from any thread)."""
+
+    def __init__(self) -> None:
+        self.charges: list[str] = []
+        self._lock = Lock()
+
+    def charge(self, *, token: str, amount: Money, order_id: str) -> PaymentResult:
+        with self._lock:
+            self.charges.append(order_id)
+        return super().charge(token=token, amount=amount, order_id=order_id)
+
+
+def test_parallel_runs_renew_and_reload_each_app_once(server: Server) -> None:
+    """Four lifecycle runs at once over apps due for renewal, which then fall below their
     threshold: every renewal and every auto-reload happens exactly once."""
-    apps = [f"bot-{n:02d}" for n in range(12)]
     first, second = tenant(server.engine, name="One"), tenant(server.engine, name="Two")
-    owners = {app_id: (first if n % 2 else second) for n, app_id in enumerate(apps)}
+    apps = {f"bot-{n:02d}": (first if n % 2 else second) for n in range(12)}
+    by_card = set(list(apps)[::3])  # their balance will not cover the renewal
     with httpx.Client(base_url=server.url, timeout=30) as http:
-        for app_id, who in owners.items():
-            funded_app(http, server.engine, who, app_id=app_id, plan="essential", amount=25_000)
-            reload_on(http, who, app_id, threshold=10_000)  # 15,100 now: not below
-    server.clock.set(NOW + 30 * 24 * 60 * MINUTE)  # each renews: 15,100 - 9,900 = 5,200
+        for app_id, who in apps.items():
+            amount = 10_000 if app_id in by_card else 25_000
+            funded_app(http, server.engine, who, app_id=app_id, plan="essential", amount=amount)
+            reload_on(http, who, app_id, threshold=10_000 if app_id in by_card else 5_300)
+    # Balances now: 100 (renews by card, then reloads) or 15,100 (renews from the
+    # balance: 5,200, below 5,300, then reloads).
+    server.clock.set(NOW + 30 * 24 * 60 * MINUTE)
     threads = 4
     barrier = Barrier(threads)
-    cards = TestCardProvider()
+    cards = CountingCards()
 
     def once(_: int) -> LifecycleCounts:
         barrier.wait()
@@ -193,19 +210,21 @@ def test_parallel_runs_renew_and_reload_each_app_once(server: Server, backend: s
     assert sum(r.errors for r in results) == 0
     assert sum(r.rolled for r in results) == len(apps)
     assert sum(r.reloads_paid for r in results) == len(apps)
-    for app_id, who in owners.items():
+    assert len(cards.charges) == len(by_card) + len(apps)  # no card charged twice
+    for app_id, who in apps.items():
+        paid_by = "card" if app_id in by_card else "balance"
+        first_funds = 10_000 if app_id in by_card else 25_000
         assert sorted(orders_of(server.engine, who, app_id)) == [
             ("add_funds", 10_000, "card", "paid"),  # the auto-reload
-            ("add_funds", 25_000, "card", "paid"),
-            ("renewal", 9_900, "balance", "paid"),
+            ("add_funds", first_funds, "card", "paid"),
+            ("renewal", 9_900, paid_by, "paid"),
             ("subscription", 9_900, "balance", "paid"),
         ], app_id
-        assert sorted(ledger_kinds(server.engine, who, app_id)) == [
-            "funds",
-            "funds",
-            "plan_fee",
-            "plan_fee",
-        ]
-        assert booked_balance(server.engine, who, app_id, now=server.clock.now()) == 15_200
+        fees = 1 if app_id in by_card else 2
+        assert sorted(ledger_kinds(server.engine, who, app_id)) == (
+            ["funds", "funds"] + ["plan_fee"] * fees
+        ), app_id
+        balance = 100 + 10_000 if app_id in by_card else 5_200 + 10_000
+        assert booked_balance(server.engine, who, app_id, now=server.clock.now()) == balance
     again = run(server)
-    assert (again.taken, again.reloads_paid) == (0, 0)
+    assert (again.taken, again.reloads_paid, again.reloads_failed) == (0, 0, 0)

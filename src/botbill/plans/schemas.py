@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -142,11 +142,21 @@ def _refuse_null(value: object) -> object:
     return value
 
 
+def _optional_not_null(schema: dict[str, Any]) -> None:
+    """In the OpenAPI schema, a field that may be left out but is never ``null``."""
+    for name, field in schema.get("properties", {}).items():
+        choices = [choice for choice in field.pop("anyOf", []) if choice.get("type") != "null"]
+        if len(choices) == 1:
+            schema["properties"][name] = {**field, **choices[0]}
+        elif choices:
+            field["anyOf"] = choices
+
+
 class AutoReloadSettings(BaseModel):
     """Auto-reload: when the balance is below ``threshold``, an add-funds order of
     ``amount`` is charged to the app's saved card (one per dip below the threshold)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_optional_not_null)
 
     enabled: StrictBool
     threshold: Threshold | None = Field(
@@ -169,7 +179,7 @@ class SubscriptionSettings(BaseModel):
     """``PATCH /v1/apps/{app_id}/subscription``: renewal and auto-reload; fields left out
     keep their values."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_optional_not_null)
 
     renew: StrictBool | None = Field(
         default=None,
