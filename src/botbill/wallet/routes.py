@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from botbill.apps.service import get_app
+from botbill.audit.service import Action, Actor, record, target
 from botbill.kit.db import unit_of_work
 from botbill.kit.web import ClockDep, EngineDep
 from botbill.orders import idempotency
@@ -94,6 +95,16 @@ def add_funds(
             now=now,
         )
         result = order_out(order).model_dump(mode="json")
+        record(
+            session,
+            workspace_id=workspace.id,
+            actor=Actor.admin(caller.key_id),
+            action=Action.FUNDS_ADDED,
+            target=target("app", app_id),
+            before=None,
+            after=result,
+            now=now,
+        )
         if key is not None:
             idempotency.complete(
                 session, workspace_id=workspace.id, key=key, status_code=201, body=result
