@@ -456,10 +456,6 @@ def test_list_filters_and_pages(server: Server, http: httpx.Client, acme: Tenant
     problem(http.get("/v1/operator/extension-requests", headers=auth(acme.key)), 403)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plans/overview.py does not call extensions.notices.extension_notices yet",
-)
 def test_the_plan_list_shows_extension_notices(
     server: Server, http: httpx.Client, acme: Tenant, ops: str
 ) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from botbill.apps.models import App
+from botbill.extensions.notices import extension_notices
 from botbill.kit.instants import Micros
 from botbill.kit.money import Money
 from botbill.plans.catalog import Plan
@@ -106,6 +107,7 @@ def overviews(
     }
     balances = balances_of(session, workspace.id, ids, now)
     plans = catalog(session)
+    extensions = extension_notices(session, workspace.id, ids, now)
     result = []
     for app in apps:
         subscription = subscriptions.get(app.id)
@@ -131,7 +133,7 @@ def overviews(
             scheduled=scheduled,
             now=now,
             low_balance=low_balance,
-        )
+        ) + extensions.get(app.id, [])
         result.append(
             Overview(
                 app=app,
