@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from botbill.apps.models import App
 from botbill.apps.service import get_app, list_apps, owner_emails
+from botbill.audit.service import Action, Actor, record, target
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import from_micros
 from botbill.kit.pagination import (
@@ -48,7 +49,7 @@ from botbill.plans.schemas import (
 )
 from botbill.rating.service import settle_app
 from botbill.wallet import auto_reload
-from botbill.workspaces.auth import Admin, Reader
+from botbill.workspaces.auth import Admin, Caller, Reader
 from botbill.workspaces.models import Workspace
 from botbill.workspaces.service import get_workspace
 
@@ -135,6 +136,64 @@ def _detail_fields(
         and subscription.state == service.ACTIVE
         and (subscription.renew or overview.plan.fee_amount == 0),
     }
+
+
+_AUDITED = {"plan", "status", "period_start", "period_end", "scheduled_change", "renews"}
+
+
+def _audited_state(
+    session: Session, workspace: Workspace, app: App, *, now: int, low_balance: int
+) -> dict[str, Any]:
+    """What the audit log keeps of a subscription, before or after an action (nothing
+    for an app whose subscription starts with this action)."""
+    found = overviews(session, workspace, [app], now=now, low_balance=low_balance)
+    if not found:
+        return {}
+    overview = found[0]
+    detail = SubscriptionDetail(**_detail_fields(overview, workspace, {}))
+    return detail.model_dump(mode="json", include=_AUDITED | {"auto_reload"})
+
+
+def _audit(
+    session: Session,
+    caller: Caller,
+    action: Action,
+    app: App,
+    *,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    now: int,
+) -> None:
+    changed = sorted(name for name in after if before.get(name) != after[name])
+    record(
+        session,
+        workspace_id=caller.workspace_id,
+        actor=Actor.admin(caller.key_id),
+        action=action,
+        target=target("app", app.id),
+        before={name: before.get(name) for name in changed},
+        after={name: after[name] for name in changed},
+        now=now,
+    )
+
+
+def _answer(
+    session: Session,
+    caller: Caller,
+    action: Action,
+    workspace: Workspace,
+    app: App,
+    *,
+    before: dict[str, Any],
+    now: int,
+    low_balance: int,
+) -> SubscriptionDetail:
+    """The subscription after an admin's action, which is recorded in the audit log."""
+    overview = _overview(session, workspace, app, now=now, low_balance=low_balance)
+    detail = SubscriptionDetail(**_detail_fields(overview, workspace, owner_emails(session, [app])))
+    after = detail.model_dump(mode="json", include=_AUDITED | {"auto_reload"})
+    _audit(session, caller, action, app, before=before, after=after, now=now)
+    return detail
 
 
 def _overview(
@@ -231,6 +290,8 @@ def change_plan(
             )
             if stored is not None:
                 return _replay(stored)
+        low = settings.low_balance_threshold
+        before = _audited_state(session, workspace, app, now=now, low_balance=low)
         outcome = service.change_plan(
             session,
             workspace,
@@ -251,6 +312,16 @@ def change_plan(
         )
         code = status.HTTP_202_ACCEPTED if outcome.kind is ChangeKind.DOWNGRADE else 200
         body_json = result.model_dump(mode="json")
+        after = {name: body_json[name] for name in _AUDITED | {"auto_reload"}}
+        _audit(
+            session,
+            caller,
+            Action.SUBSCRIPTION_PLAN_CHANGED,
+            app,
+            before=before,
+            after={**after, "order_id": None if outcome.order is None else outcome.order.id},
+            now=now,
+        )
         if key is not None:
             idempotency.complete(
                 session, workspace_id=workspace.id, key=key, status_code=code, body=body_json
@@ -278,12 +349,18 @@ def withdraw_scheduled_change(
     with unit_of_work(engine, write=True) as session:
         workspace = get_workspace(session, caller.workspace_id)
         app = get_app(session, workspace.id, app_id)
+        low = settings.low_balance_threshold
+        before = _audited_state(session, workspace, app, now=now, low_balance=low)
         service.withdraw_scheduled_change(session, workspace, app_id, cards=cards, now=now)
-        overview = _overview(
-            session, workspace, app, now=now, low_balance=settings.low_balance_threshold
-        )
-        return SubscriptionDetail(
-            **_detail_fields(overview, workspace, owner_emails(session, [app]))
+        return _answer(
+            session,
+            caller,
+            Action.SUBSCRIPTION_CHANGE_WITHDRAWN,
+            workspace,
+            app,
+            before=before,
+            now=now,
+            low_balance=low,
         )
 
 
@@ -318,6 +395,8 @@ def update_subscription(
         service.refuse_contract(workspace)
         subscription = service.lock_current(session, workspace, app_id, cards=cards, now=now)
         service.refuse_cancelled(subscription)
+        low = settings.low_balance_threshold
+        before = _audited_state(session, workspace, app, now=now, low_balance=low)
         if body.renew is not None:
             service.set_renewal(subscription, renew=body.renew, now=now)
         if body.auto_reload is not None:
@@ -331,11 +410,15 @@ def update_subscription(
                 now=now,
             )
         session.flush()
-        overview = _overview(
-            session, workspace, app, now=now, low_balance=settings.low_balance_threshold
-        )
-        return SubscriptionDetail(
-            **_detail_fields(overview, workspace, owner_emails(session, [app]))
+        return _answer(
+            session,
+            caller,
+            Action.SUBSCRIPTION_SETTINGS_CHANGED,
+            workspace,
+            app,
+            before=before,
+            now=now,
+            low_balance=low,
         )
 
 
@@ -364,10 +447,16 @@ def cancel_subscription(
     with unit_of_work(engine, write=True) as session:
         workspace = get_workspace(session, caller.workspace_id)
         app = get_app(session, workspace.id, app_id)
+        low = settings.low_balance_threshold
+        before = _audited_state(session, workspace, app, now=now, low_balance=low)
         service.cancel(session, workspace, app_id, cards=cards, now=now)
-        overview = _overview(
-            session, workspace, app, now=now, low_balance=settings.low_balance_threshold
-        )
-        return SubscriptionDetail(
-            **_detail_fields(overview, workspace, owner_emails(session, [app]))
+        return _answer(
+            session,
+            caller,
+            Action.SUBSCRIPTION_CANCELLED,
+            workspace,
+            app,
+            before=before,
+            now=now,
+            low_balance=low,
         )
