@@ -21,6 +21,7 @@ from botbill.kit.db import table_of, unit_of_work
 from botbill.kit.instants import DAY, Micros, slot_of, to_micros
 from botbill.metering.jobs import run_completion
 from botbill.metering.models import BillingSession, SeatInterval, UsageRollup, WorkspaceUsageRollup
+from botbill.metering.pending import run_metering
 from tests.conftest import _clean
 from tests.factories import T0, make_workspace
 from tests.histories import (
@@ -48,10 +49,17 @@ def setup_workspace(engine: Engine) -> str:
     return workspace_id
 
 
-def send(engine: Engine, workspace_id: str, events: list[dict[str, Any]], *, now: Micros) -> None:
+def store(engine: Engine, workspace_id: str, events: list[dict[str, Any]], *, now: Micros) -> None:
+    """Ingest a batch as ``POST /v1/events`` does: stored, its metering left pending."""
     parsed = event_list_adapter.validate_json(orjson.dumps(events))
     with unit_of_work(engine, write=True) as session:
         ingest(session, workspace_id=workspace_id, events=parsed, now=now, limits=LIMITS)
+
+
+def send(engine: Engine, workspace_id: str, events: list[dict[str, Any]], *, now: Micros) -> None:
+    """Ingest a batch, then meter it as a read of the workspace does first."""
+    store(engine, workspace_id, events, now=now)
+    run_metering(engine, FrozenClock(now), workspace_id=workspace_id)
 
 
 def stored_sessions(engine: Engine, workspace_id: str) -> Counter[ExpectedSession]:

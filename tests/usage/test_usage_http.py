@@ -10,14 +10,18 @@ import csv
 import io
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from sqlalchemy import func, select
 
+from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY, to_micros
+from botbill.metering.models import PendingMetering
 from botbill.metering.seats import agent_count, agent_counts
 from botbill.usage.buckets import Granularity, RangeKind, local_iso, window
 from tests.conftest import Server
@@ -314,3 +318,53 @@ def test_ingest_completes_what_it_closes_before_returning(
     server.clock.advance(1)  # strictly more than the idle timeout
     latest = http.get("/v1/usage", params={"range": "24h"}, headers=auth(key)).json()
     assert latest["totals"]["usage_sessions"] == 2
+
+
+def test_every_read_meters_what_ingest_left_pending(http: httpx.Client, server: Server) -> None:
+    """Ingest only stores (the jobs are off here); usage, CSV, billing sessions and the
+    plan list each meter the workspace's pending events before they answer."""
+    _, key = make_workspace(server.engine)
+    make_app(http, key=key, app_id="chat-bot", plan="standard")
+    funds = {"amount": 25_000, "payment_method": "card", "token": "tok_ok"}
+    assert http.post("/v1/apps/chat-bot/funds", json=funds, headers=auth(key)).status_code == 201
+
+    def conversation(name: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "specversion": "1.0",
+                "id": f"{name}-{n}",
+                "source": "rt",
+                "type": kind,
+                "subject": "chat-bot",
+                "time": f"2026-11-26T10:{10 + n:02d}:00Z",
+                "data": {"conversation_id": name, **data},
+            }
+            for n, (kind, data) in enumerate(
+                [("conversation.message", {"sender": "user"}), ("conversation.ended", {})]
+            )
+        ]
+
+    def pending() -> int:
+        with unit_of_work(server.engine, write=False) as session:
+            return session.scalar(select(func.count()).select_from(PendingMetering)) or 0
+
+    reads: list[Callable[[], httpx.Response]] = [
+        lambda: http.get("/v1/usage", params={"range": "24h"}, headers=auth(key)),
+        lambda: http.get("/v1/usage.csv", params={"range": "24h"}, headers=auth(key)),
+        lambda: http.get(
+            "/v1/billing-sessions",
+            params={"from": "2026-11-26T00:00:00Z", "to": "2026-11-27T00:00:00Z"},
+            headers=auth(key),
+        ),
+        lambda: http.get("/v1/subscriptions", headers=auth(key)),
+    ]
+    for number, read in enumerate(reads, start=1):
+        response = http.post("/v1/events", json=conversation(f"c{number}"), headers=auth(key))
+        assert response.status_code == 200
+        assert pending() == 1
+        assert read().status_code == 200
+        assert pending() == 0
+    usage = http.get("/v1/usage", params={"range": "24h"}, headers=auth(key)).json()
+    assert usage["totals"]["usage_sessions"] == len(reads)
+    [row] = http.get("/v1/subscriptions", headers=auth(key)).json()["items"]
+    assert row["balance"]["amount"] == 25_000 - len(reads) * 20  # standard: 20 a session

@@ -1,7 +1,10 @@
-"""Ingest: check events against the workspace, store each once, and meter what is new.
+"""Ingest: check events against the workspace, store each once, and leave what is new to
+metering.
 
-An ingest call is one unit of work: the raw events, the conversations they touch, the
-billing sessions and the rollups move together or not at all.
+An ingest call is one unit of work: the raw events and the pending rows naming the
+conversations and seats they touch are stored together or not at all; the metering drain
+(``metering/pending.py``) recomputes those, and every read that must reflect the events
+drains its workspace first.
 """
 
 from __future__ import annotations
@@ -18,16 +21,14 @@ from sqlalchemy.orm import Session
 from botbill.apps.models import App
 from botbill.events.models import Event
 from botbill.events.schemas import CONVERSATION_TYPES, SEAT_TYPES, AnyEvent, extensions_of
-from botbill.kit.batching import chunked, rows_in
 from botbill.kit.db import table_of
 from botbill.kit.instants import DAY, SECOND, Micros, to_micros
 from botbill.kit.problems import FieldError, Invalid
+from botbill.metering import pending
 from botbill.metering import service as metering
-from botbill.metering.conversations import ConversationEvent, EventKind
-from botbill.metering.seats import SeatEvent, SeatEventKind
+from botbill.metering.pending import conversation_histories, idle_timeouts, seat_histories
 
 HISTORY_CHUNK = 500
-SEAT_CHUNK = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ def ingest(
     limits: TimeLimits,
     loc_prefix: str = "events",
 ) -> IngestCounts:
-    """Store and meter a batch: all of it, or (422) none of it."""
+    """Store a batch, all of it or (422) none of it, and leave its metering pending."""
     rows, errors = convert(
         session, workspace_id, events, now=now, limits=limits, loc_prefix=loc_prefix
     )
@@ -62,7 +63,7 @@ def ingest(
         raise invalid_batch(errors)
     fresh = store(session, rows)
     if fresh:
-        meter_new(session, workspace_id=workspace_id, fresh=fresh, now=now)
+        record_new(session, workspace_id=workspace_id, fresh=fresh)
     return IngestCounts(accepted=len(fresh), duplicates=len(events) - len(fresh))
 
 
@@ -247,151 +248,57 @@ def _store_sqlite(
     return fresh
 
 
+def record_new(session: Session, *, workspace_id: str, fresh: Iterable[dict[str, Any]]) -> None:
+    """Leave the conversations and seats the new events touch to the metering drain.
+
+    Alerts are counted at once: each is one completed billing session, with no history to
+    read, and the rating queue holds it as soon as the call returns.
+    """
+    conversations, seats, alerts = _touched(fresh)
+    pending.record(session, workspace_id=workspace_id, conversations=conversations, seats=seats)
+    if alerts:
+        metering.add_alerts(session, workspace_id=workspace_id, alerts=alerts)
+
+
 def meter_new(
     session: Session, *, workspace_id: str, fresh: Iterable[dict[str, Any]], now: Micros
 ) -> None:
-    """Recompute what the new events touch: their conversations, seats and alerts.
+    """Recompute at once what the new events touch: their conversations, seats and alerts
+    (``botbill import``, whose batches are large enough to meter in place).
 
     Each conversation and seat is locked before its history is read, so two concurrent
-    ingests of one conversation take turns and the second sees the first one's events.
+    writers of one conversation take turns and the second sees the first one's events.
     """
-    fresh_rows = list(fresh)
-    conversation_keys: set[tuple[str, str]] = set()
-    seat_keys: set[tuple[str, str]] = set()
-    alerts: list[dict[str, Any]] = []
-    for row in fresh_rows:
-        kind = row["type"]
+    conversations, seats, alerts = _touched(fresh)
+    pending.meter(
+        session,
+        workspace_id=workspace_id,
+        conversations=conversations,
+        seats=seats,
+        alerts=alerts,
+        now=now,
+    )
+
+
+def _touched(
+    fresh: Iterable[dict[str, Any]],
+) -> tuple[dict[tuple[str, str], Micros], dict[tuple[str, str], Micros], list[tuple[str, Micros]]]:
+    """The conversations and seats new events touch (with the latest such event), and
+    the delivered alerts that count."""
+    conversations: dict[tuple[str, str], Micros] = {}
+    seats: dict[tuple[str, str], Micros] = {}
+    alerts: list[tuple[str, Micros]] = []
+    for row in fresh:
+        kind, time = row["type"], row["time"]
         if kind in CONVERSATION_TYPES:
-            conversation_keys.add((row["app_id"], row["conversation_id"]))
+            key = (row["app_id"], row["conversation_id"])
+            conversations[key] = max(conversations.get(key, time), time)
         elif kind in SEAT_TYPES:
-            seat_keys.add((row["app_id"], row["agent_id"]))
+            key = (row["app_id"], row["agent_id"])
+            seats[key] = max(seats.get(key, time), time)
         elif not row["developer"]:
-            alerts.append(row)
-    if conversation_keys:
-        last_events: dict[tuple[str, str], Micros] = {}
-        for row in fresh_rows:
-            if row["type"] in CONVERSATION_TYPES:
-                key = (row["app_id"], row["conversation_id"])
-                last_events[key] = max(last_events.get(key, row["time"]), row["time"])
-        metering.lock_conversations(
-            session, workspace_id=workspace_id, keys=conversation_keys, last_events=last_events
-        )
-        metering.apply_conversations(
-            session,
-            workspace_id=workspace_id,
-            histories=conversation_histories(session, workspace_id, conversation_keys),
-            idle_timeouts=idle_timeouts(
-                session, workspace_id, {app for app, _ in conversation_keys}
-            ),
-            now=now,
-        )
-    if seat_keys:
-        metering.lock_seats(session, workspace_id=workspace_id, keys=seat_keys)
-        metering.apply_seats(
-            session,
-            workspace_id=workspace_id,
-            histories=seat_histories(session, workspace_id, seat_keys),
-        )
-    if alerts:
-        metering.add_alerts(
-            session,
-            workspace_id=workspace_id,
-            alerts=[(row["app_id"], row["time"]) for row in alerts],
-        )
-
-
-KIND_OF_TYPE = {
-    "conversation.started": EventKind.STARTED,
-    "conversation.message": EventKind.MESSAGE,
-    "conversation.transferred": EventKind.TRANSFERRED,
-    "conversation.returned": EventKind.RETURNED,
-    "conversation.ended": EventKind.ENDED,
-}
-SEAT_KIND_OF_TYPE = {
-    "agent.seat_assigned": SeatEventKind.ASSIGNED,
-    "agent.seat_released": SeatEventKind.RELEASED,
-}
-
-
-def conversation_histories(
-    session: Session, workspace_id: str, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], list[ConversationEvent]]:
-    """Every stored event of these conversations, as the rules' plain values."""
-    t = table_of(Event).c
-    wanted = set(keys)
-    histories: dict[tuple[str, str], list[ConversationEvent]] = defaultdict(list)
-    columns = (
-        t.app_id,
-        t.conversation_id,
-        t.time,
-        t.type,
-        t.event_id,
-        t.source,
-        t.sender,
-        t.channel,
-        t.developer,
-    )
-    # One column in the IN list: SQLite uses an index for it, not for a row-value IN.
-    for names in chunked(sorted({name for _, name in wanted}), HISTORY_CHUNK):
-        query = select(*columns).where(t.workspace_id == workspace_id, t.conversation_id.in_(names))
-        for (
-            app_id,
-            name,
-            time,
-            kind,
-            event_id,
-            source,
-            sender,
-            channel,
-            developer,
-        ) in session.execute(query):
-            key = (app_id, name)
-            if key in wanted:
-                histories[key].append(
-                    ConversationEvent(
-                        time=time,
-                        kind=KIND_OF_TYPE[kind],
-                        event_id=event_id,
-                        source=source,
-                        sender=sender,
-                        channel=channel,
-                        developer=developer,
-                    )
-                )
-    return histories
-
-
-def seat_histories(
-    session: Session, workspace_id: str, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], list[SeatEvent]]:
-    """Every stored seat event of these (app, agent) pairs."""
-    t = table_of(Event).c
-    wanted = set(keys)
-    histories: dict[tuple[str, str], list[SeatEvent]] = defaultdict(list)
-    # Seats change rarely and one agent name may serve many apps: look up exact pairs.
-    for pairs in chunked(sorted(wanted), SEAT_CHUNK):
-        query = select(t.app_id, t.agent_id, t.time, t.type, t.event_id, t.source).where(
-            rows_in((t.workspace_id, t.app_id, t.agent_id), ((workspace_id, *p) for p in pairs)),
-            t.type.in_(SEAT_TYPES),
-        )
-        for app_id, agent_id, time, kind, event_id, source in session.execute(query):
-            key = (app_id, agent_id)
-            if key in wanted:
-                histories[key].append(
-                    SeatEvent(
-                        time=time, kind=SEAT_KIND_OF_TYPE[kind], event_id=event_id, source=source
-                    )
-                )
-    return histories
-
-
-def idle_timeouts(session: Session, workspace_id: str, app_ids: set[str]) -> dict[str, Micros]:
-    rows = session.execute(
-        select(App.id, App.idle_timeout_minutes).where(
-            App.workspace_id == workspace_id, App.id.in_(app_ids)
-        )
-    )
-    return {app_id: minutes * 60 * SECOND for app_id, minutes in rows}
+            alerts.append((row["app_id"], time))
+    return conversations, seats, alerts
 
 
 REBUILD_CHUNK = 2_000

@@ -25,6 +25,26 @@ class Conversation(Base):
     due_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
+class PendingMetering(Base):
+    """A conversation or a seat whose new events are stored but not metered yet.
+
+    Ingest writes one row per conversation or seat a batch touched, in the transaction
+    that stores the events; the metering drain (``metering/pending.py``) recomputes them
+    and deletes the rows it took. Rows are never updated, so an ingest never waits for a
+    drain: a row the drain did not take stays for the next one.
+    """
+
+    __tablename__ = "metering_pending"
+    __table_args__ = (Index("ix_metering_pending_workspace", "workspace_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(12))  # "conversation" or "seat"
+    app_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))  # the conversation_id or agent_id
+    last_event: Mapped[int] = mapped_column(BigInteger)  # the batch's latest event of it
+
+
 class BillingSession(Base):
     """A usage, voice or alert session; only ``completed`` ones are counted and shown."""
 

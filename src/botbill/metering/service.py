@@ -25,6 +25,7 @@ from botbill.metering.models import (
     AgentSeat,
     BillingSession,
     Conversation,
+    PendingMetering,
     SeatInterval,
     SeatOrdinalCounter,
     SeatPresence,
@@ -49,6 +50,11 @@ Signature = tuple[str, str, str, str | None, int | None, int | None, int, int, i
 Deltas = dict[tuple[str, int], list[int]]  # (app_id, slot) -> [usage, alert, voice]
 
 _bs = table_of(BillingSession).c
+
+
+def new_deltas() -> Deltas:
+    """Rollup moves to gather over a unit of work and apply once (:func:`bump_rollups`)."""
+    return defaultdict(lambda: [0, 0, 0])
 
 
 def _insert(session: Session) -> Any:
@@ -107,8 +113,13 @@ def apply_conversations(
     histories: Mapping[ConversationKey, Sequence[ConversationEvent]],
     idle_timeouts: Mapping[str, Micros],
     now: Micros,
+    deltas: Deltas | None = None,
 ) -> None:
-    """Recompute these conversations from their full histories and store the difference."""
+    """Recompute these conversations from their full histories and store the difference.
+
+    The rollups move by what changed: at once, or into ``deltas`` when the caller gathers
+    the moves of a whole unit of work (one sorted upsert: no deadlock between writers).
+    """
     computed: dict[ConversationKey, list[ConversationSession]] = {
         key: sessionize(events, idle_timeout=idle_timeouts[key[0]], now=now)
         for key, events in histories.items()
@@ -118,15 +129,15 @@ def apply_conversations(
         for conversation_session in sessions:
             wanted.update(_signatures(app_id, conversation_id, conversation_session))
     stored = _stored_signatures(session, workspace_id, list(computed))
-    deltas: Deltas = defaultdict(lambda: [0, 0, 0])
+    moves = new_deltas() if deltas is None else deltas
     gone = [row_id for signature, row_id in stored.items() if signature not in wanted]
     for signature, _row_id in stored.items():
         if signature not in wanted and signature[9]:
-            deltas[(signature[0], slot_of(signature[7]))][COLUMN_OF_TYPE[signature[2]]] -= 1
+            moves[(signature[0], slot_of(signature[7]))][COLUMN_OF_TYPE[signature[2]]] -= 1
     new = [signature for signature in wanted if signature not in stored]
     for signature in new:
         if signature[9]:
-            deltas[(signature[0], slot_of(signature[7]))][COLUMN_OF_TYPE[signature[2]]] += 1
+            moves[(signature[0], slot_of(signature[7]))][COLUMN_OF_TYPE[signature[2]]] += 1
     for start in range(0, len(gone), CHUNK):
         session.execute(delete(BillingSession).where(_bs.id.in_(gone[start : start + CHUNK])))
     to_rate = [
@@ -138,7 +149,8 @@ def apply_conversations(
         to_rate += _insert_sessions(session, [_row(workspace_id, signature) for signature in new])
     rating_queue.enqueue(session, workspace_id=workspace_id, entries=to_rate)
     _update_conversations(session, workspace_id, histories, computed, idle_timeouts)
-    _bump_rollups(session, workspace_id, deltas)
+    if deltas is None:
+        bump_rollups(session, workspace_id, moves)
 
 
 def _insert_sessions(session: Session, rows: list[dict[str, Any]]) -> list[Rated]:
@@ -264,9 +276,14 @@ def _update_conversations(
 
 
 def add_alerts(
-    session: Session, *, workspace_id: str, alerts: Sequence[tuple[str, Micros]]
+    session: Session,
+    *,
+    workspace_id: str,
+    alerts: Sequence[tuple[str, Micros]],
+    deltas: Deltas | None = None,
 ) -> None:
-    """One completed alert session per delivered (non-developer) alert, at its time."""
+    """One completed alert session per delivered (non-developer) alert, at its time
+    (rollups moved at once, or gathered into ``deltas``)."""
     rows = [
         {
             "workspace_id": workspace_id,
@@ -282,10 +299,11 @@ def add_alerts(
     rating_queue.enqueue(
         session, workspace_id=workspace_id, entries=_insert_sessions(session, rows)
     )
-    deltas: Deltas = defaultdict(lambda: [0, 0, 0])
+    moves = new_deltas() if deltas is None else deltas
     for app_id, time in alerts:
-        deltas[(app_id, slot_of(time))][1] += 1
-    _bump_rollups(session, workspace_id, deltas)
+        moves[(app_id, slot_of(time))][1] += 1
+    if deltas is None:
+        bump_rollups(session, workspace_id, moves)
 
 
 def apply_seats(
@@ -395,7 +413,7 @@ def complete_due(
             [{"a": app_id, "c": name} for app_id, name in sorted(wanted)],
             execution_options={"synchronize_session": False},
         )
-        _bump_rollups(session, ws, deltas)
+        bump_rollups(session, ws, deltas)
         rating_queue.enqueue(session, workspace_id=ws, entries=to_rate)
     return len(due)
 
@@ -410,7 +428,7 @@ def has_due(session: Session, *, workspace_id: str, now: Micros) -> bool:
     return session.execute(query).first() is not None
 
 
-def _bump_rollups(session: Session, workspace_id: str, deltas: Deltas) -> None:
+def bump_rollups(session: Session, workspace_id: str, deltas: Deltas) -> None:
     """Add the deltas to both rollups, in key order so concurrent writers never deadlock."""
     app_rows = [
         {
@@ -455,13 +473,15 @@ def _bump_rollups(session: Session, workspace_id: str, deltas: Deltas) -> None:
 
 
 def reset(session: Session, *, workspace_id: str) -> None:
-    """Forget everything derived for a workspace (before a rebuild from raw events).
+    """Forget everything derived for a workspace (before a rebuild from raw events),
+    and what was pending for it: the rebuild reads every event stored.
 
     Every charged billing session is queued for its refund: the rebuilt sessions are
     charged afresh, so the balance ends as if they had been rated once.
     """
     rating_queue.refund_all(session, workspace_id=workspace_id)
     for model in (
+        PendingMetering,
         BillingSession,
         UsageRollup,
         WorkspaceUsageRollup,

@@ -21,6 +21,8 @@ from botbill.kit.db import table_of, unit_of_work
 from botbill.kit.instants import Micros
 from botbill.metering.jobs import run_completion
 from botbill.metering.models import BillingSession
+from botbill.metering.pending import run_metering
+from botbill.metering.pending import settle as settle_metering
 from botbill.metering.service import has_due
 from botbill.orders.providers import CardProvider
 from botbill.plans.catalog import ChargeType
@@ -144,17 +146,23 @@ def run_seat_days(
 
 
 def engine_pass(engine: Engine, clock: Clock) -> int:
-    """One round of the engine's background work: complete idle sessions, rate them,
-    rate the seat-days that ended."""
-    return run_completion(engine, clock) + run_rating(engine, clock) + run_seat_days(engine, clock)
+    """One round of the engine's background work: meter what ingest left pending,
+    complete idle sessions, rate them, rate the seat-days that ended."""
+    return (
+        run_metering(engine, clock)
+        + run_completion(engine, clock)
+        + run_rating(engine, clock)
+        + run_seat_days(engine, clock)
+    )
 
 
 def settle_app(
     engine: Engine, clock: Clock, *, workspace_id: str, app_id: str | None, cards: CardProvider
 ) -> None:
-    """Before a balance or an entitlement is read: complete what went idle, rate what is
-    queued for this app (``None``: every app of the workspace). A read transaction checks
-    first, so the usual case stays a read."""
+    """Before a balance or an entitlement is read: meter the workspace's pending events,
+    complete what went idle, rate what is queued for this app (``None``: every app of the
+    workspace). A read transaction checks first, so the usual case stays a read."""
+    settle_metering(engine, clock, workspace_id=workspace_id)
     now = clock.now()
     with unit_of_work(engine, write=False) as session:
         due = has_due(session, workspace_id=workspace_id, now=now)

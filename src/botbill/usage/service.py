@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from botbill.kit.clock import Clock
 from botbill.kit.db import table_of, unit_of_work
 from botbill.kit.instants import SLOT, Micros, from_micros
+from botbill.metering import pending
 from botbill.metering.jobs import run_completion
 from botbill.metering.models import (
     AgentSeat,
@@ -23,10 +24,13 @@ from botbill.usage.schemas import BillingSessionOut, UsageCounts, UsagePoint, Us
 
 
 def settle(engine: Engine, clock: Clock, *, workspace_id: str) -> None:
-    """Complete this workspace's sessions that went idle since the job last ran.
+    """Meter this workspace's pending events, then complete its sessions that went idle
+    since the job last ran.
 
-    The job runs every few seconds; settling here makes every answer exact at its ``now``.
+    The jobs run every few seconds; settling here makes every answer reflect every event
+    ingested before it, exact at its ``now``.
     """
+    pending.settle(engine, clock, workspace_id=workspace_id)
     with unit_of_work(engine, write=False) as session:
         due = has_due(session, workspace_id=workspace_id, now=clock.now())
     if due:

@@ -1,0 +1,131 @@
+"""Metering off the request path: ingest leaves pending rows, the drain meters them.
+
+Whatever the chunks the drain takes and however many batches pile up before it runs,
+the state it leaves equals the rules applied to the whole history (and a rebuild).
+"""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, select
+
+from botbill.events.service import rebuild
+from botbill.kit.clock import FrozenClock
+from botbill.kit.db import unit_of_work
+from botbill.kit.instants import DAY
+from botbill.metering.jobs import run_completion
+from botbill.metering.models import PendingMetering
+from botbill.metering.pending import drain, has_pending, settle
+from botbill.rating.models import RatingQueueEntry
+from tests.conftest import _clean
+from tests.histories import random_history
+from tests.metering.test_engine import (
+    NOW,
+    check_against_rules,
+    rollups,
+    setup_workspace,
+    shuffled_batches,
+    store,
+    stored_seats,
+    stored_sessions,
+)
+from tests.rating.test_exactly_once import completed_sessions
+
+
+def pending_rows(engine: Engine) -> int:
+    with unit_of_work(engine, write=False) as session:
+        return session.scalar(select(func.count()).select_from(PendingMetering)) or 0
+
+
+def queued(engine: Engine) -> int:
+    with unit_of_work(engine, write=False) as session:
+        return session.scalar(select(func.count()).select_from(RatingQueueEntry)) or 0
+
+
+def test_ingest_stores_and_leaves_metering_to_the_drain(db: Engine) -> None:
+    workspace_id = setup_workspace(db)
+    events = random_history(random.Random(3), now=NOW, span=DAY, conversations=10)
+    store(db, workspace_id, events, now=NOW)
+    assert pending_rows(db) > 0
+    # Conversations are not metered on the way in; alerts (no history to read) are.
+    assert {s.type for s in stored_sessions(db, workspace_id)} == {"alert"}
+    with unit_of_work(db, write=False) as session:
+        assert has_pending(session, workspace_id=workspace_id)
+
+    settle(db, FrozenClock(NOW), workspace_id=workspace_id)
+    assert pending_rows(db) == 0
+    check_against_rules(db, workspace_id, events, now=NOW)
+    # The diff queued every completed session for rating, as metering in the request did.
+    assert queued(db) == len(completed_sessions(db, workspace_id)) > 0
+
+
+def test_a_drain_of_one_workspace_leaves_the_others(db: Engine) -> None:
+    first, second = setup_workspace(db), setup_workspace(db)
+    events = random_history(random.Random(5), now=NOW, span=DAY, conversations=6)
+    store(db, first, events, now=NOW)
+    store(db, second, events, now=NOW)
+    settle(db, FrozenClock(NOW), workspace_id=first)
+    with unit_of_work(db, write=False) as session:
+        assert not has_pending(session, workspace_id=first)
+        assert has_pending(session, workspace_id=second)
+    check_against_rules(db, first, events, now=NOW)
+    assert {s.type for s in stored_sessions(db, second)} == {"alert"}
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_drains_of_any_size_at_any_point_equal_the_rules(db: Engine, seed: int) -> None:
+    """Batches pile up between drains, each drain takes a random number of pending rows
+    (a conversation's rows may be split across chunks); the result is the rules'."""
+    _clean(db)
+    rng = random.Random(seed)
+    workspace_id = setup_workspace(db)
+    events = random_history(rng, now=NOW, span=3 * DAY, conversations=25)
+
+    def drain_some(everything: bool) -> None:
+        while True:
+            with unit_of_work(db, write=True) as session:
+                taken = drain(
+                    session,
+                    now=NOW,
+                    workspace_id=rng.choice([workspace_id, None]),
+                    limit=rng.randint(1, 30),
+                )
+            if taken == 0 or not everything:
+                return
+
+    for batch in shuffled_batches(rng, events):
+        store(db, workspace_id, batch, now=NOW)
+        if rng.random() < 0.3:
+            drain_some(everything=rng.random() < 0.5)
+    drain_some(everything=True)
+    assert pending_rows(db) == 0
+    run_completion(db, FrozenClock(NOW))
+    check_against_rules(db, workspace_id, events, now=NOW)
+
+
+def test_a_rebuild_covers_what_was_pending(db: Engine) -> None:
+    workspace_id = setup_workspace(db)
+    events = random_history(random.Random(9), now=NOW, span=2 * DAY, conversations=12)
+    store(db, workspace_id, events, now=NOW)
+    with unit_of_work(db, write=True) as session:
+        rebuild(session, workspace_id=workspace_id, now=NOW)
+    assert pending_rows(db) == 0
+    check_against_rules(db, workspace_id, events, now=NOW)
+    before = (
+        stored_sessions(db, workspace_id),
+        rollups(db, workspace_id),
+        stored_seats(db, workspace_id),
+    )
+    settle(db, FrozenClock(NOW), workspace_id=workspace_id)  # nothing left to change
+    after = (
+        stored_sessions(db, workspace_id),
+        rollups(db, workspace_id),
+        stored_seats(db, workspace_id),
+    )
+    assert after == before
