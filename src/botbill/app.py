@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,6 +26,7 @@ from botbill.kit.db import build_engine
 from botbill.kit.jobs import PeriodicJob
 from botbill.kit.problems import PROBLEM_CONTENT_TYPE, FieldError, Invalid, Problem, Unauthorized
 from botbill.migrations import upgrade
+from botbill.operators.auth import authenticate_operator
 from botbill.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from botbill.ops.routes import router as ops_router
 from botbill.orders.providers import card_provider
@@ -119,10 +121,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         # FastAPI validates the body before it runs the auth dependency; a caller
         # without valid credentials must hear 401, not how its body was wrong.
         if request.url.path.startswith("/v1/"):
+            engine = request.app.state.engine
             try:
-                await authenticate(request, request.app.state.engine)
+                await authenticate(request, engine)
             except Unauthorized as unauthorized:
-                return problem_response(unauthorized)
+                try:  # an operator key is good credentials too
+                    await run_in_threadpool(authenticate_operator, request, engine)
+                except Problem:
+                    return problem_response(unauthorized)
         errors = [FieldError(e["loc"], e["msg"]) for e in error.errors()]
         summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:5])
         return problem_response(Invalid(summary, errors=errors))

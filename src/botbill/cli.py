@@ -45,6 +45,8 @@ operator_key_app = typer.Typer(no_args_is_help=True, help="Operator API keys.")
 operator_app.add_typer(operator_key_app, name="key")
 operator_credit_app = typer.Typer(no_args_is_help=True, help="Promotional credits.")
 operator_app.add_typer(operator_credit_app, name="credit")
+operator_workspace_app = typer.Typer(no_args_is_help=True, help="Workspaces' account types.")
+operator_app.add_typer(operator_workspace_app, name="workspace")
 app.add_typer(operator_app, name="operator")
 plan_app = typer.Typer(no_args_is_help=True, help="The plan catalog (operators).")
 plan_catalog_app = typer.Typer(no_args_is_help=True, help="List and edit plans.")
@@ -212,6 +214,42 @@ def operator_credit_grant(
     print(json.dumps({"entry_id": entry.id, "amount": amount, "expires_at": expires}))
 
 
+@operator_workspace_app.command("account-type")
+def operator_workspace_account_type(
+    workspace: Annotated[str, typer.Argument(help="Workspace id.")],
+    account_type: Annotated[str, typer.Argument(help="self-serve or enterprise.")],
+) -> None:
+    """Move a workspace to or from enterprise; every app moves to its plan at once."""
+    from botbill.audit.service import Actor
+    from botbill.kit.problems import Problem
+    from botbill.orders.providers import card_provider
+    from botbill.plans.accounts import set_account_type
+
+    settings = get_settings()
+    try:
+        with unit_of_work(_engine(), write=True) as session:
+            move = set_account_type(
+                session,
+                workspace,
+                account_type,
+                actor=Actor.cli(),
+                cards=card_provider(settings.effective_card_provider),
+                now=SystemClock().now(),
+            )
+    except Problem as error:
+        raise _fail(error.detail) from None
+    print(
+        json.dumps(
+            {
+                "workspace_id": move.workspace_id,
+                "account_type": move.after,
+                "apps_moved": move.moved,
+                "apps_kept": move.kept,
+            }
+        )
+    )
+
+
 def _plan_json(plan: Plan) -> dict[str, Any]:
     from dataclasses import asdict
 
@@ -308,12 +346,22 @@ def plan_catalog_set(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes (uvicorn workers): parsing and validation run on that "
+            "many cores. Each runs the background jobs; they share the work safely.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP server (migrates the database first)."""
-    _serve(host, port)
+    _serve(host, port, workers=workers)
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(host: str, port: int, *, workers: int = 1) -> None:
+    import os
+
     import uvicorn
 
     from botbill.app import create_app
@@ -321,7 +369,33 @@ def _serve(host: str, port: int) -> None:
 
     settings = get_settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        return
+    # Workers are fresh processes that build the app from the environment: migrate once
+    # here, not in each of them at the same time.
+    if settings.migrate_on_start:
+        upgrade(build_engine(settings.database_url))
+    os.environ["BOTBILL_MIGRATE_ON_START"] = "false"
+    uvicorn.run(
+        "botbill.cli:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
+
+
+def worker_app() -> Any:
+    """The app of one ``serve --workers`` process (uvicorn imports it by name)."""
+    from botbill.app import create_app
+    from botbill.kit.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    return create_app(settings)
 
 
 @app.command()

@@ -22,16 +22,19 @@ from botbill.kit.pagination import (
 from botbill.kit.problems import NotFound
 from botbill.kit.timezones import zone
 from botbill.kit.web import ClockDep, EngineDep
+from botbill.operators.auth import OperatorDep
 from botbill.orders import idempotency
 from botbill.orders.providers import PaymentMethod
 from botbill.orders.schemas import order_out
 from botbill.orders.web import CardsDep, IdempotencyKey, SettingsDep
-from botbill.plans import service
+from botbill.plans import accounts, service
 from botbill.plans.catalog import Plan
 from botbill.plans.changes import ChangeKind
 from botbill.plans.jobs import bring_current
 from botbill.plans.overview import Overview, overviews
 from botbill.plans.schemas import (
+    AccountTypeChange,
+    AccountTypeOut,
     AutoReload,
     Balance,
     Included,
@@ -460,3 +463,37 @@ def cancel_subscription(
             now=now,
             low_balance=low,
         )
+
+
+@router.put(
+    "/v1/workspaces/{workspace_id}/account-type",
+    responses={409: {"description": "The workspace already has this account type"}},
+)
+def set_account_type(
+    workspace_id: str,
+    body: AccountTypeChange,
+    operator: OperatorDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    cards: CardsDep,
+) -> AccountTypeOut:
+    """Operators: move a workspace to or from the enterprise account type.
+
+    Every app moves at once: to the ``enterprise`` contract plan, or back to
+    pay-as-you-go (``standard``). The current period ends now; nothing is prorated.
+    """
+    with unit_of_work(engine, write=True) as session:
+        move = accounts.set_account_type(
+            session,
+            workspace_id,
+            body.account_type,
+            actor=Actor.operator(operator.key_id),
+            cards=cards,
+            now=clock.now(),
+        )
+    return AccountTypeOut(
+        workspace_id=move.workspace_id,
+        account_type=move.after,
+        apps_moved=move.moved,
+        apps_kept=move.kept,
+    )

@@ -198,3 +198,18 @@ class SubscriptionSettings(BaseModel):
         if self.renew is None and self.auto_reload is None:
             raise ValueError("nothing to change: give renew, auto_reload or both")
         return self
+
+
+class AccountTypeChange(BaseModel):
+    """``PUT /v1/workspaces/{workspace_id}/account-type`` (operators)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_type: Literal["self-serve", "enterprise"]
+
+
+class AccountTypeOut(BaseModel):
+    workspace_id: str
+    account_type: str
+    apps_moved: list[str] = Field(description="Apps now on the account type's plan.")
+    apps_kept: list[str] = Field(description="Cancelled apps, left as they were.")

@@ -258,6 +258,16 @@ def start_subscription(session: Session, app: App, plan_code: str, now: Micros) 
     return subscription
 
 
+def fail_unpaid_fee(session: Session, subscription: Subscription, *, reason: str) -> None:
+    """The period's fee order still waiting for funds will not be paid: mark it failed."""
+    if subscription.unpaid_order_id is None:
+        return
+    unpaid = session.get(Order, subscription.unpaid_order_id)
+    if unpaid is not None and unpaid.payment_status == PaymentStatus.PENDING.value:
+        mark_failed(unpaid, reason=reason)
+    subscription.unpaid_order_id = None
+
+
 def current_period(session: Session, subscription: Subscription) -> SubscriptionPeriod:
     period = session.get(SubscriptionPeriod, subscription.period_id)
     assert period is not None  # a foreign key
@@ -344,11 +354,7 @@ def bring_up_to_date(
         if plan.is_trial:
             return  # a trial does not renew: the app stops (trial_expired)
         boundary = subscription.period_end
-        if subscription.unpaid_order_id is not None:
-            unpaid = session.get(Order, subscription.unpaid_order_id)
-            if unpaid is not None and unpaid.payment_status == PaymentStatus.PENDING.value:
-                mark_failed(unpaid, reason="the period ended before the fee was paid")
-            subscription.unpaid_order_id = None
+        fail_unpaid_fee(session, subscription, reason="the period ended before the fee was paid")
         target = plans.get(subscription.scheduled_plan_code or plan.code, plan)
         changing = target.code != plan.code
         if target.fee_amount and not subscription.renew:
@@ -454,11 +460,9 @@ def cancel(
     subscription = lock_current(session, workspace, app_id, cards=cards, now=now)
     if subscription.state == CANCELLED:
         raise Conflict("the subscription is already cancelled")
-    if subscription.unpaid_order_id is not None:
-        unpaid = session.get(Order, subscription.unpaid_order_id)
-        if unpaid is not None and unpaid.payment_status == PaymentStatus.PENDING.value:
-            mark_failed(unpaid, reason="the subscription was cancelled before the fee was paid")
-        subscription.unpaid_order_id = None
+    fail_unpaid_fee(
+        session, subscription, reason="the subscription was cancelled before the fee was paid"
+    )
     subscription.state = CANCELLED
     subscription.scheduled_plan_code = None
     subscription.updated_at = from_micros(now)
@@ -618,11 +622,25 @@ def _upgrade(
                 f"cover the fee due ({Money(cost.due, workspace.currency).format()}); add "
                 "funds or pay by card. Nothing was changed."
             )
-    if subscription.unpaid_order_id is not None:
-        unpaid = session.get(Order, subscription.unpaid_order_id)
-        if unpaid is not None and unpaid.payment_status == PaymentStatus.PENDING.value:
-            mark_failed(unpaid, reason="replaced by a plan change before it was paid")
-        subscription.unpaid_order_id = None
+    fail_unpaid_fee(session, subscription, reason="replaced by a plan change before it was paid")
+    period = switch_now(session, workspace, subscription, target=target, now=now)
+    if order is not None:
+        period.fee_paid = target.fee_amount
+    session.flush()
+    return ChangeOutcome(ChangeKind.UPGRADE, subscription, order)
+
+
+def switch_now(
+    session: Session,
+    workspace: Workspace,
+    subscription: Subscription,
+    *,
+    target: Plan,
+    now: Micros,
+) -> SubscriptionPeriod:
+    """End the current period now and start ``target``'s first period: the subscription
+    is active again, with nothing scheduled."""
+    old = current_period(session, subscription)
     old.end = min(old.end, max(now, old.start))
     subscription.state = ACTIVE
     subscription.expired_because = None
@@ -639,10 +657,7 @@ def _upgrade(
         subscription=subscription,
         now=now,
     )
-    if order is not None:
-        period.fee_paid = target.fee_amount
-    session.flush()
-    return ChangeOutcome(ChangeKind.UPGRADE, subscription, order)
+    return period
 
 
 def withdraw_scheduled_change(
