@@ -261,7 +261,7 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
 @plan_catalog_app.command("list")
 def plan_catalog_list() -> None:
     """Print the catalog as JSON lines (amounts in minor units)."""
-    from botbill.plans.service import catalog
+    from botbill.plans.catalog_store import catalog
 
     engine = _engine()
     with unit_of_work(engine, write=False) as session:
@@ -289,7 +289,7 @@ def plan_catalog_set(
     from botbill.audit.service import Action, Actor, record, target
     from botbill.kit.problems import Problem
     from botbill.plans.catalog import Period, Plan
-    from botbill.plans.service import catalog, put_plan
+    from botbill.plans.catalog_store import catalog, put_plan
 
     if not re.fullmatch(r"[a-z0-9_-]{1,32}", code):
         raise _fail("a plan code is 1-32 of a-z, 0-9, _ and -")

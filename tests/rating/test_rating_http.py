@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import to_micros
 from botbill.plans.catalog import DEFAULT_CATALOG
-from botbill.plans.service import put_plan
+from botbill.plans.catalog_store import put_plan
 from botbill.rating.models import RatingQueueEntry
 from botbill.wallet.models import UsageCharge
 from tests.conftest import Server

@@ -27,13 +27,13 @@ from botbill.kit.ids import new_id
 from botbill.kit.instants import Micros, from_micros
 from botbill.kit.problems import Conflict, Forbidden, Invalid, NotFound
 from botbill.orders.providers import CardProvider
+from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription
 from botbill.plans.service import (
     ACTIVE,
     CANCELLED,
     ENTERPRISE_ACCOUNT,
     EXPIRED,
-    catalog,
     current_period,
     lock_current,
 )

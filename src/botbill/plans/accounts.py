@@ -19,11 +19,10 @@ from botbill.kit.instants import Micros
 from botbill.kit.problems import Conflict, Invalid, NotFound
 from botbill.orders.providers import CardProvider
 from botbill.plans.catalog import ENTERPRISE
+from botbill.plans.catalog_store import catalog, ensure_catalog
 from botbill.plans.service import (
     CANCELLED,
     ENTERPRISE_ACCOUNT,
-    catalog,
-    ensure_catalog,
     fail_unpaid_fee,
     lock_current,
     switch_now,

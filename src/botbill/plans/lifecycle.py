@@ -32,8 +32,9 @@ from botbill.kit.clock import Clock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import Micros
 from botbill.orders.providers import CardProvider, PaymentStatus, card_provider
+from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription
-from botbill.plans.service import ACTIVE, EXPIRED, catalog, lock_current
+from botbill.plans.service import ACTIVE, EXPIRED, lock_current
 from botbill.settings import get_settings
 from botbill.wallet import auto_reload
 from botbill.wallet.ledger import EntryKind

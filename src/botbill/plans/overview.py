@@ -19,9 +19,10 @@ from botbill.extensions.notices import extension_notices
 from botbill.kit.instants import Micros
 from botbill.kit.money import Money
 from botbill.plans.catalog import Plan
+from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription, SubscriptionPeriod
 from botbill.plans.periods import local_date_text
-from botbill.plans.service import CANCELLED, EXPIRED, RENEWAL_FAILED, RENEWAL_OFF, catalog
+from botbill.plans.service import CANCELLED, EXPIRED, RENEWAL_FAILED, RENEWAL_OFF
 from botbill.wallet.balances import balances_of, live_promotions
 from botbill.wallet.entitlement import (
     EXPIRING_WITHIN,

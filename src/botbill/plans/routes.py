@@ -29,6 +29,7 @@ from botbill.orders.schemas import order_out
 from botbill.orders.web import CardsDep, IdempotencyKey, SettingsDep
 from botbill.plans import accounts, service
 from botbill.plans.catalog import Plan
+from botbill.plans.catalog_store import catalog
 from botbill.plans.changes import ChangeKind
 from botbill.plans.jobs import bring_current
 from botbill.plans.overview import Overview, overviews
@@ -86,7 +87,7 @@ def list_plans(caller: Reader, engine: EngineDep) -> PlanList:
     """The plan catalog; amounts are minor units of the workspace's currency."""
     with unit_of_work(engine, write=False) as session:
         workspace = get_workspace(session, caller.workspace_id)
-        plans = service.catalog(session)
+        plans = catalog(session)
         return PlanList(items=[plan_out(p, workspace.currency) for p in plans.values()])
 
 

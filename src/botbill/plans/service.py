@@ -1,4 +1,4 @@
-"""Plans and subscriptions: the catalog, starting, renewing and changing an app's plan.
+"""Subscriptions: starting, renewing, expiring, cancelling and changing an app's plan.
 
 Services flush; the caller commits. Every write that moves an app's money first locks the
 app's subscription row (``FOR UPDATE`` on PostgreSQL; SQLite writers hold the database
@@ -12,15 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from botbill.apps.models import App
-from botbill.kit.db import table_of
 from botbill.kit.instants import Micros, from_micros
 from botbill.kit.money import Money
 from botbill.kit.problems import Conflict, Forbidden, Invalid, NotFound
@@ -44,15 +40,13 @@ from botbill.orders.service import (
     pay_from_balance,
 )
 from botbill.plans.catalog import (
-    DEFAULT_CATALOG,
-    DEFAULT_PLANS,
     ENTERPRISE,
     TRIAL,
-    Period,
     Plan,
 )
+from botbill.plans.catalog_store import catalog, ensure_catalog
 from botbill.plans.changes import ChangeKind, ChangeRefused, classify, upgrade_cost
-from botbill.plans.models import PlanRow, Subscription, SubscriptionPeriod
+from botbill.plans.models import Subscription, SubscriptionPeriod
 from botbill.plans.periods import Span, monthly_period, trial_period
 from botbill.wallet.balances import apps_with_due_lapses, balance_of, book_lapses
 from botbill.workspaces.models import Workspace
@@ -60,76 +54,6 @@ from botbill.workspaces.models import Workspace
 ACTIVE, EXPIRED, CANCELLED = "active", "expired", "cancelled"
 RENEWAL_FAILED, RENEWAL_OFF = "renewal_failed", "renewal_off"
 ENTERPRISE_ACCOUNT = "enterprise"
-
-
-# --- the catalog ------------------------------------------------------------------------
-
-
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-def _row_values(plan: Plan, *, position: int, now: Micros) -> dict[str, Any]:
-    return {
-        "code": plan.code,
-        "name": plan.name,
-        "fee": plan.fee,
-        "period": plan.period.value,
-        "trial_days": plan.trial_days,
-        "included_billing_sessions": plan.included_billing_sessions,
-        "included_voice_sessions": plan.included_voice_sessions,
-        "usage_price": plan.usage_price,
-        "alert_price": plan.alert_price,
-        "voice_price": plan.voice_price,
-        "seat_day_price": plan.seat_day_price,
-        "contract": plan.contract,
-        "position": position,
-        "updated_at": from_micros(now),
-    }
-
-
-def ensure_catalog(session: Session, *, now: Micros) -> None:
-    """Write the default plans that are not in the ``plans`` table yet (first use)."""
-    present = set(session.scalars(select(PlanRow.code)))
-    missing = [
-        _row_values(plan, position=index, now=now)
-        for index, plan in enumerate(DEFAULT_PLANS)
-        if plan.code not in present
-    ]
-    if missing:
-        statement = _insert(session)(table_of(PlanRow)).values(missing)
-        session.execute(statement.on_conflict_do_nothing(index_elements=["code"]))
-
-
-def catalog(session: Session) -> dict[str, Plan]:
-    """The catalog: the table's plans; a default not written yet stands as it is defined."""
-    plans = dict(DEFAULT_CATALOG)
-    for row in session.scalars(select(PlanRow).order_by(PlanRow.position, PlanRow.code)):
-        plans[row.code] = row.to_plan()
-    return plans
-
-
-def put_plan(session: Session, plan: Plan, *, now: Micros) -> Plan:
-    """Add a plan to the catalog or replace one (operators).
-
-    Running periods keep the allowance they started with; a new fee is charged from the
-    next period on; new prices apply to sessions rated from now on.
-    """
-    ensure_catalog(session, now=now)
-    row = session.get(PlanRow, plan.code)
-    if row is not None and row.contract != plan.contract:
-        raise Conflict(f"plan {plan.code!r} cannot change between contract and self-serve")
-    if row is not None and Period(row.period) is not plan.period:
-        raise Conflict(f"plan {plan.code!r} cannot change between monthly and trial periods")
-    position = row.position if row is not None else len(catalog(session))
-    values = _row_values(plan, position=position, now=now)
-    if row is None:
-        session.add(PlanRow(**values))
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
-    session.flush()
-    return plan
 
 
 def _known(plans: dict[str, Plan], code: str, *, loc: list[str | int]) -> Plan:

@@ -22,9 +22,10 @@ from botbill.kit.instants import Micros
 from botbill.kit.problems import NotFound
 from botbill.orders.providers import CardProvider, card_provider
 from botbill.plans.catalog import ChargeType
+from botbill.plans.catalog_store import catalog
 from botbill.plans.models import SubscriptionPeriod
 from botbill.plans.overview import remaining_allowance
-from botbill.plans.service import catalog, lock_current
+from botbill.plans.service import lock_current
 from botbill.settings import get_settings
 from botbill.wallet.balances import book
 from botbill.wallet.ledger import EntryKind

@@ -23,7 +23,8 @@ from botbill.kit.instants import Micros
 from botbill.metering.models import SeatInterval
 from botbill.metering.seats import SeatInterval as Interval
 from botbill.orders.providers import CardProvider, card_provider
-from botbill.plans.service import catalog, lock_current
+from botbill.plans.catalog_store import catalog
+from botbill.plans.service import lock_current
 from botbill.rating.charges import period_at, periods_of
 from botbill.rating.days import Day, days_touched
 from botbill.rating.models import SeatDayCharge, SeatDayQueueEntry, SeatDaySweep

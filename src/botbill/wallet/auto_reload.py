@@ -42,8 +42,9 @@ from botbill.orders.providers import (
 )
 from botbill.orders.service import OrderKind, apply_result, new_order
 from botbill.plans.catalog import Plan
+from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription
-from botbill.plans.service import ACTIVE, ENTERPRISE_ACCOUNT, catalog, refuse_cancelled
+from botbill.plans.service import ACTIVE, ENTERPRISE_ACCOUNT, refuse_cancelled
 from botbill.wallet.balances import balance_of
 from botbill.wallet.ledger import EntryKind
 from botbill.wallet.models import LedgerEntry

@@ -23,9 +23,10 @@ from botbill.orders.service import (
     new_order,
     request_wire,
 )
+from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription, SubscriptionPeriod
 from botbill.plans.overview import facts_of
-from botbill.plans.service import ENTERPRISE_ACCOUNT, catalog, lock_current, settle_unpaid_fee
+from botbill.plans.service import ENTERPRISE_ACCOUNT, lock_current, settle_unpaid_fee
 from botbill.wallet.balances import balance_of, book
 from botbill.wallet.entitlement import Decision, decide
 from botbill.wallet.ledger import EntryKind

@@ -1,6 +1,6 @@
 """plans, subscriptions and their periods, ledger, usage charges, orders, operator keys
 
-The default plans are not written here: ``plans/service.ensure_catalog`` writes any
+The default plans are not written here: ``plans/catalog_store.ensure_catalog`` writes any
 that are missing on first use.
 
 Revision ID: af93465dc8fd
