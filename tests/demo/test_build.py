@@ -11,6 +11,10 @@ from botbill.kit.clock import FrozenClock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import to_micros
 from botbill.metering.models import BillingSession
+from botbill.orders.models import Order
+from botbill.plans.overview import overviews
+from botbill.rating.models import RatingQueueEntry
+from botbill.wallet.models import UsageCharge
 from botbill.workspaces.service import find_key, get_workspace, list_members
 from tests.factories import T0
 
@@ -67,3 +71,43 @@ def test_an_existing_demo_is_found_and_gets_a_new_key(db: Engine) -> None:
         key = find_key(session, secret)
         assert key is not None
         assert (key.workspace_id, key.scope_set) == (demo.workspace_id, frozenset({"admin"}))
+
+
+def test_the_demo_is_billed_as_if_it_had_run_for_its_days(db: Engine) -> None:
+    """Plans began with the history, funds were paid in by wire, fees renewed monthly, and
+    every completed session was rated by the time the build returns."""
+    clock = FrozenClock(to_micros(T0))
+    demo = build_demo(db, clock, days=40, scale=0.2)
+    with unit_of_work(db, write=False) as session:
+        charged = session.scalar(
+            select(func.count())
+            .select_from(UsageCharge)
+            .where(UsageCharge.workspace_id == demo.workspace_id)
+        )
+        completed = session.scalar(
+            select(func.count())
+            .select_from(BillingSession)
+            .where(BillingSession.workspace_id == demo.workspace_id, BillingSession.completed)
+        )
+        assert charged == completed
+        assert session.scalar(select(func.count()).select_from(RatingQueueEntry)) == 0
+        renewals = session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.workspace_id == demo.workspace_id, Order.kind == "renewal")
+        )
+        assert renewals == 4  # two advanced and two essential apps, one month each
+        wires = session.scalars(
+            select(Order.payment_status).where(
+                Order.workspace_id == demo.workspace_id, Order.payment_method == "wire"
+            )
+        ).all()
+        assert len(wires) == 6  # the six paying apps
+        assert set(wires) == {"paid"}
+        workspace = get_workspace(session, demo.workspace_id)
+        apps = list_apps(session, demo.workspace_id)
+        found = overviews(session, workspace, apps, now=clock.now(), low_balance=5_000)
+    by_app = {overview.app.id: overview for overview in found}
+    assert by_app["support-bot"].decision.active
+    assert by_app["support-bot"].balance.amount > 0
+    assert by_app["onboarding-guide"].decision.reason == "trial_expired"

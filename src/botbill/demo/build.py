@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import orjson
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from botbill.apps.schemas import AppCreate
 from botbill.apps.service import create_app
@@ -19,12 +20,18 @@ from botbill.events.importer import BATCH_LINES, import_lines
 from botbill.events.service import TimeLimits
 from botbill.kit.clock import Clock
 from botbill.kit.db import unit_of_work
+from botbill.kit.instants import DAY, Micros
+from botbill.orders.providers import NoCardProvider, PaymentMethod
+from botbill.plans.lifecycle import run_lifecycle
+from botbill.rating.service import engine_pass
+from botbill.wallet.service import add_funds, confirm_payment
 from botbill.workspaces.keys import Scope
 from botbill.workspaces.models import Workspace
 from botbill.workspaces.schemas import MemberCreate, Role
 from botbill.workspaces.service import add_member, create_key, create_workspace, get_workspace
 
 DEMO_NAME = "Demo Workspace"
+WIRE_ONLY = NoCardProvider()  # the demo pays by wire: no card provider is needed
 MEMBERS = (
     MemberCreate(email=f"priya@{DOMAIN}", name="Priya Sharma", role=Role.OWNER),
     MemberCreate(email=f"arjun@{DOMAIN}", name="Arjun Mehta", role=Role.ADMIN),
@@ -54,15 +61,19 @@ def build_demo(
     One unit of work for the workspace and its apps, then one per import batch.
     """
     now = clock.now()
+    start = now - days * DAY  # the workspace, its apps and their plans began with the history
     apps = demo_apps()
     with unit_of_work(engine, write=True) as session:
         workspace, issued = create_workspace(
-            session, name=DEMO_NAME, timezone=TIMEZONE, currency="USD", now=now
+            session, name=DEMO_NAME, timezone=TIMEZONE, currency="USD", now=start
         )
         for member in MEMBERS:
-            add_member(session, workspace.id, member, now=now)
+            add_member(session, workspace.id, member, now=start)
         for app in apps:
-            create_app(session, workspace.id, _app_spec(app), now=now)
+            create_app(session, workspace.id, _app_spec(app), now=start)
+        for app in apps:
+            if app.prepaid:
+                _prepay(session, workspace, app.id, app.prepaid, now=start)
     workspace_id = workspace.id
 
     def events() -> Iterator[dict[str, object]]:
@@ -84,6 +95,10 @@ def build_demo(
         raise RuntimeError(
             f"{len(summary.rejected)} demo events were refused; line {first.line}: {first.reason}"
         )
+    # What the server's jobs would do next, done now so the first page is current:
+    # meter, rate, renew each month's fee from the balance.
+    engine_pass(engine, clock)
+    run_lifecycle(engine, clock, cards=WIRE_ONLY)
     return DemoWorkspace(workspace_id=workspace_id, api_key=issued.secret, events=summary.accepted)
 
 
@@ -106,6 +121,24 @@ def new_admin_key(engine: Engine, clock: Clock, workspace_id: str) -> str:
             session, workspace=workspace, name="demo", scopes=[Scope.ADMIN], now=clock.now()
         )
         return issued.secret
+
+
+def _prepay(
+    session: Session, workspace: Workspace, app_id: str, amount: int, *, now: Micros
+) -> None:
+    """Funds paid in by wire and confirmed, as an admin and an operator would."""
+    order = add_funds(
+        session,
+        workspace,
+        app_id,
+        amount=amount,
+        method=PaymentMethod.WIRE,
+        token=None,
+        limits=(amount, amount),
+        cards=WIRE_ONLY,
+        now=now,
+    )
+    confirm_payment(session, order, cards=WIRE_ONLY, now=now)
 
 
 def _app_spec(app: DemoApp) -> AppCreate:

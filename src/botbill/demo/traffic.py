@@ -53,6 +53,7 @@ class DemoApp:
     agents: tuple[str, ...] = ()
     alert_every_hours: int = 0  # 0: sends no alerts
     alert_recipients: int = 0
+    prepaid: int = 0  # funds paid in by wire when the app began (minor units)
 
     @property
     def has_agents(self) -> bool:
@@ -71,31 +72,37 @@ def demo_apps() -> list[DemoApp]:
             id="support-bot", name="Customer Support", plan="advanced", owner_email=admin,
             idle_timeout_minutes=15, conversations_per_day=55, voice_share=0.05,
             handoff_share=0.12, agents=("agent-asha", "agent-ravi", "agent-meera", "agent-john"),
+            prepaid=400_000,
         ),
         DemoApp(
             id="sales-assistant", name="Sales Assistant", plan="essential", owner_email=owner,
             idle_timeout_minutes=30, conversations_per_day=25,
             handoff_share=0.08, agents=("agent-nikhil", "agent-sara"),
             alert_every_hours=8, alert_recipients=15,
+            prepaid=200_000,
         ),
         DemoApp(  # voice first; a short timeout, as calls drop rather than pause
             id="voice-concierge", name="Voice Concierge", plan="standard", owner_email=admin,
             idle_timeout_minutes=5, conversations_per_day=20, voice_share=0.9,
             handoff_share=0.1, agents=("agent-asha", "agent-farhan", "agent-lena"),
+            prepaid=150_000,
         ),
         DemoApp(
             id="order-tracker", name="Order Tracker", plan="standard", owner_email=dev,
             idle_timeout_minutes=5, conversations_per_day=40,
             alert_every_hours=8, alert_recipients=25,
+            prepaid=135_000,
         ),
         DemoApp(  # agent-ravi also works support: two seats (SPEC §2.6)
             id="it-servicedesk", name="IT Service Desk", plan="advanced", owner_email=admin,
             idle_timeout_minutes=15, conversations_per_day=18, voice_share=0.15,
             handoff_share=0.2, agents=("agent-ravi", "agent-tomas", "agent-wei"),
+            prepaid=250_000,
         ),
         DemoApp(
             id="hr-helpdesk", name="HR Helpdesk", plan="essential", owner_email=owner,
             idle_timeout_minutes=30, conversations_per_day=12,
+            prepaid=50_000,
         ),
         DemoApp(
             id="onboarding-guide", name="Onboarding Guide", plan="trial", owner_email=dev,
