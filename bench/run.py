@@ -118,11 +118,16 @@ def make_workspace(db: Database, apps: list[str]) -> tuple[str, str]:
     return workspace_id, key
 
 
+SERVER_WORKERS = [1]
+"""``botbill serve --workers``: the server processes of every measurement (``--workers``)."""
+
+
 class Server:
-    """``botbill serve`` in its own process, as production runs it."""
+    """``botbill serve`` in its own process(es), as production runs it."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.workers = SERVER_WORKERS[0]
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -130,7 +135,7 @@ class Server:
 
     def __enter__(self) -> Server:
         self.process = subprocess.Popen(
-            [BOTBILL, "serve", "--port", str(self.port)],
+            [BOTBILL, "serve", "--port", str(self.port), "--workers", str(self.workers)],
             env=self.db.env(),
             stderr=subprocess.DEVNULL,
         )
@@ -413,10 +418,14 @@ def main() -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="quick")
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument(
+        "--workers", type=int, default=2, help="server processes (botbill serve --workers)"
+    )
+    parser.add_argument(
         "--parts", default="ingest,usage", help="ingest, usage or both (for measuring one step)"
     )
     args = parser.parse_args()
     size = SIZES[args.size]
+    SERVER_WORKERS[0] = args.workers
     work = Path(tempfile.mkdtemp(prefix="botbill-bench-"))
     try:
         started = time.perf_counter()

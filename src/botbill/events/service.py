@@ -9,7 +9,6 @@ drains its workspace first.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,7 +121,16 @@ def invalid_batch(errors: Sequence[FieldError]) -> Invalid:
 
 
 def _row(workspace_id: str, event: AnyEvent, time: Micros, now: Micros) -> dict[str, Any]:
-    data = event.data.model_dump(mode="json", exclude_unset=True)
+    # The JSON columns leave here as text, serialized by pydantic-core in one call: the
+    # stores write text (executemany, COPY), and nothing on the way reads them back.
+    data = event.data
+    # Declared fields from the instance, unknown ones from its extras (what model_dump
+    # would list), without pydantic's attribute fallback for names a type lacks.
+    fields, extra = vars(data), data.__pydantic_extra__ or {}
+
+    def field(name: str, default: Any = None) -> Any:
+        return fields[name] if name in fields else extra.get(name, default)
+
     return {
         "workspace_id": workspace_id,
         "source": event.source,
@@ -131,13 +139,13 @@ def _row(workspace_id: str, event: AnyEvent, time: Micros, now: Micros) -> dict[
         "app_id": event.subject,
         "time": time,
         "ingested_at": now,
-        "conversation_id": data.get("conversation_id"),
-        "agent_id": data.get("agent_id"),
-        "sender": data.get("sender"),
-        "channel": data.get("channel"),
-        "developer": data.get("developer", False),
-        "data": data,
-        "extensions": extensions_of(event),
+        "conversation_id": field("conversation_id"),
+        "agent_id": field("agent_id"),
+        "sender": field("sender"),
+        "channel": field("channel"),
+        "developer": field("developer", False),
+        "data": data.model_dump_json(exclude_unset=True),
+        "extensions": _json_text(extensions_of(event)),
     }
 
 
@@ -188,14 +196,12 @@ def _store_postgresql(session: Session, candidates: list[dict[str, Any]]) -> lis
             connection.info["events_staging"] = True
         with cursor.copy(f"COPY events_staging ({columns}) FROM STDIN") as copy:
             for row in candidates:
-                copy.write_row(
-                    [
-                        _json_text(row[column]) if column in ("data", "extensions") else row[column]
-                        for column in STORED_COLUMNS
-                    ]
-                )
+                copy.write_row([row[column] for column in STORED_COLUMNS])
+        # In identity order: two writers inserting overlapping batches then wait for each
+        # other in one order, never in a cycle.
         cursor.execute(
             f"INSERT INTO events ({columns}) SELECT {columns} FROM events_staging"
+            " ORDER BY source, event_id"
             " ON CONFLICT (workspace_id, source, event_id) DO NOTHING"
             " RETURNING source, event_id"
         )
@@ -212,40 +218,23 @@ def _store_sqlite(
     session: Session, unique: dict[tuple[str, str], dict[str, Any]]
 ) -> list[dict[str, Any]]:
     # A writing unit holds SQLite's lock from its first statement (BEGIN IMMEDIATE), so
-    # what this lookup finds absent stays absent until the insert: a plain executemany,
-    # several times cheaper than INSERT ... RETURNING.
-    t = table_of(Event).c
-    workspace_id = next(iter(unique.values()))["workspace_id"]
-    by_source: dict[str, list[str]] = defaultdict(list)
-    for source, event_id in unique:
-        by_source[source].append(event_id)
-    for source, event_ids in by_source.items():
-        for start in range(0, len(event_ids), HISTORY_CHUNK):
-            query = select(t.event_id).where(
-                t.workspace_id == workspace_id,
-                t.source == source,
-                t.event_id.in_(event_ids[start : start + HISTORY_CHUNK]),
-            )
-            for (event_id,) in session.execute(query):
-                del unique[(source, event_id)]
-    fresh = list(unique.values())
-    if fresh:
-        # The DB-API's own executemany: SQLAlchemy's per-row parameter processing costs
-        # more than SQLite's insert itself on this path.
-        columns = STORED_COLUMNS
-        values = [
-            tuple(_json_text(row[c]) if c in ("data", "extensions") else row[c] for c in columns)
-            for row in fresh
-        ]
-        placeholders = ", ".join("?" * len(columns))
-        cursor = session.connection().connection.cursor()
-        try:
-            cursor.executemany(
-                f"INSERT INTO events ({', '.join(columns)}) VALUES ({placeholders})", values
-            )
-        finally:
-            cursor.close()
-    return fresh
+    # the rows numbered above the highest ``seq`` before the insert are exactly the ones
+    # it added: a plain executemany that skips known identities, with no lookup before it
+    # and no RETURNING (which executemany cannot give).
+    columns = ", ".join(STORED_COLUMNS)
+    placeholders = ", ".join("?" * len(STORED_COLUMNS))
+    cursor = session.connection().connection.cursor()
+    try:
+        (highest,) = cursor.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        cursor.executemany(
+            f"INSERT INTO events ({columns}) VALUES ({placeholders})"
+            " ON CONFLICT (workspace_id, source, event_id) DO NOTHING",
+            [tuple(row[column] for column in STORED_COLUMNS) for row in unique.values()],
+        )
+        added = set(cursor.execute("SELECT source, event_id FROM events WHERE seq > ?", (highest,)))
+    finally:
+        cursor.close()
+    return [row for key, row in unique.items() if key in added]
 
 
 def record_new(session: Session, *, workspace_id: str, fresh: Iterable[dict[str, Any]]) -> None:

@@ -150,7 +150,10 @@ def fetch_raw(session: Session, statement: Select[Any]) -> list[tuple[Any, ...]]
     happens: use it only for columns the driver already returns as Python values.
     """
     connection = session.connection()
-    compiled = statement.compile(dialect=connection.dialect)
+    # ``render_postcompile``: an expanding ``IN`` becomes one placeholder per value.
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
     params = compiled.params
     arguments: Any = (
         tuple(params[name] for name in compiled.positiontup or ())

@@ -27,7 +27,7 @@ from botbill.apps.models import App
 from botbill.events.models import Event
 from botbill.kit.batching import chunked, rows_in
 from botbill.kit.clock import Clock
-from botbill.kit.db import table_of, unit_of_work
+from botbill.kit.db import fetch_raw, table_of, unit_of_work
 from botbill.kit.instants import SECOND, Micros
 from botbill.metering import service as metering
 from botbill.metering.conversations import ConversationEvent, EventKind
@@ -202,6 +202,7 @@ def conversation_histories(
     # One column in the IN list: SQLite uses an index for it, not for a row-value IN.
     for names in chunked(sorted({name for _, name in wanted}), HISTORY_CHUNK):
         query = select(*columns).where(t.workspace_id == workspace_id, t.conversation_id.in_(names))
+        # Straight from the DB-API cursor: plain strings and integers, thousands of rows.
         for (
             app_id,
             name,
@@ -212,7 +213,7 @@ def conversation_histories(
             sender,
             channel,
             developer,
-        ) in session.execute(query):
+        ) in fetch_raw(session, query):
             key = (app_id, name)
             if key in wanted:
                 histories[key].append(
@@ -223,7 +224,7 @@ def conversation_histories(
                         source=source,
                         sender=sender,
                         channel=channel,
-                        developer=developer,
+                        developer=bool(developer),
                     )
                 )
     return histories
