@@ -82,10 +82,14 @@ def entries_of(session: Session, workspace_id: str, app_id: str) -> list[Entry]:
     ]
 
 
+# One alias for every query: a new one per call would miss the compiled-statement cache.
+_LAPSE = aliased(LedgerEntry)
+
+
 def apps_with_due_lapses(
     session: Session, workspace_id: str, app_ids: Collection[str] | None, now: Micros
 ) -> set[str]:
-    lapse = aliased(LedgerEntry)
+    lapse = _LAPSE
     query = select(LedgerEntry.app_id).where(
         LedgerEntry.workspace_id == workspace_id,
         LedgerEntry.kind == EntryKind.PROMO_GRANT.value,
