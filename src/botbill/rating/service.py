@@ -9,6 +9,7 @@ an entitlement check, for the app being read, so those answers are exact at thei
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from typing import Literal, cast
 
@@ -31,6 +32,8 @@ from botbill.rating.charges import UsageCharge, rate
 from botbill.rating.models import RatingQueueEntry
 from botbill.rating.queue import has_pending
 
+log = logging.getLogger(__name__)
+
 BATCH = 5_000
 CHUNK = 500
 _queue = table_of(RatingQueueEntry)
@@ -46,7 +49,11 @@ def drain(
     limit: int = BATCH,
     cards: CardProvider | None = None,
 ) -> int:
-    """Rate up to ``limit`` queued rows, oldest first; returns how many were taken.
+    """Rate up to ``limit`` queued rows, oldest first; returns how many were rated.
+
+    Each app is rated under a savepoint: an app whose rating fails (a card provider
+    down during a renewal, say) keeps its rows queued for the next run and is logged;
+    the other apps' rows are rated and removed.
 
     A charge is dropped when its billing session no longer exists (a later recomputation
     replaced it; that one is queued on its own), checked under the app's lock, so nothing
@@ -66,25 +73,34 @@ def drain(
     rows = session.execute(query).all()
     if not rows:
         return 0
-    by_workspace: dict[str, list[UsageCharge]] = defaultdict(list)
-    for _id, ws, app, billing_session_id, kind, start, sign in rows:
-        by_workspace[ws].append(
+    by_app: dict[tuple[str, str], list[UsageCharge]] = defaultdict(list)
+    row_ids: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for row_id, ws, app, billing_session_id, kind, start, sign in rows:
+        by_app[(ws, app)].append(
             UsageCharge(
                 billing_session_id, app, ChargeType(kind), start, cast(Literal[1, -1], sign)
             )
         )
-    for ws in sorted(by_workspace):
-        rate(
-            session,
-            workspace_id=ws,
-            charges=by_workspace[ws],
-            now=now,
-            cards=cards,
-            still_completed=_completed,
-        )
-    for ids in chunked([row[0] for row in rows], CHUNK):
+        row_ids[(ws, app)].append(row_id)
+    done: list[int] = []
+    for ws, app in sorted(by_app):  # in key order: concurrent raters never deadlock
+        try:
+            with session.begin_nested():  # one app's failure keeps its rows, not the others'
+                rate(
+                    session,
+                    workspace_id=ws,
+                    charges=by_app[(ws, app)],
+                    now=now,
+                    cards=cards,
+                    still_completed=_completed,
+                )
+        except Exception:
+            log.exception("rating failed; kept queued", extra={"workspace": ws, "app": app})
+            continue
+        done += row_ids[(ws, app)]
+    for ids in chunked(done, CHUNK):
         session.execute(delete(_queue).where(q.id.in_(ids)))
-    return len(rows)
+    return len(done)
 
 
 def _completed(session: Session, workspace_id: str, ids: list[int]) -> set[int]:
