@@ -68,3 +68,44 @@ def test_each_revision_steps_down_and_up(tmp_path: Path) -> None:
             assert set(inspect(engine).get_table_names()) == before
     finally:
         engine.dispose()
+
+
+def test_running_balances_start_from_the_ledger(tmp_path: Path) -> None:
+    """A database with a ledger before running balances gets each app's sum on upgrade."""
+    engine = build_engine(f"sqlite:///{tmp_path / 'botbill.db'}")
+    config = alembic_config(engine)
+    try:
+        command.upgrade(config, "5bb7e69ee69a")  # the revision before running balances
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO workspaces (id, name, timezone, currency, account_type, "
+                    "created_at) VALUES ('ws_1', 'Acme', 'UTC', 'USD', 'self-serve', "
+                    "'2026-11-26 12:00:00')"
+                )
+            )
+            for app in ("a", "b"):
+                connection.execute(
+                    text(
+                        "INSERT INTO apps (workspace_id, id, name, idle_timeout_minutes, plan, "
+                        "created_at) VALUES ('ws_1', :app, :app, 15, 'standard', "
+                        "'2026-11-26 12:00:00')"
+                    ),
+                    {"app": app},
+                )
+            for app, amount in (("a", 25_000), ("a", -140), ("a", 20), ("b", 10_000)):
+                connection.execute(
+                    text(
+                        "INSERT INTO ledger_entries (workspace_id, app_id, at, kind, amount, "
+                        "currency) VALUES ('ws_1', :app, 0, 'funds', :amount, 'USD')"
+                    ),
+                    {"app": app, "amount": amount},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT app_id, amount, entries FROM balances ORDER BY app_id")
+            ).all()
+        assert [tuple(row) for row in rows] == [("a", 24_880, 3), ("b", 10_000, 1)]
+    finally:
+        engine.dispose()

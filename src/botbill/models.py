@@ -19,7 +19,7 @@ from botbill.operators.models import OperatorKey
 from botbill.orders.models import IdempotencyRecord, Order
 from botbill.plans.models import PlanRow, Subscription, SubscriptionPeriod
 from botbill.rating.models import RatingQueueEntry, SeatDayCharge, SeatDayQueueEntry, SeatDaySweep
-from botbill.wallet.models import LedgerEntry, UsageCharge
+from botbill.wallet.models import Balance, LedgerEntry, UsageCharge
 from botbill.workspaces.models import ApiKey, Member, Workspace
 
 metadata = Base.metadata
@@ -29,6 +29,7 @@ __all__ = [
     "ApiKey",
     "App",
     "AuditEntry",
+    "Balance",
     "BillingSession",
     "Conversation",
     "Event",

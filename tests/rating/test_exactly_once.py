@@ -29,7 +29,7 @@ from botbill.rating.models import RatingQueueEntry
 from botbill.rating.service import drain, run_rating
 from botbill.wallet.balances import balance_of, book
 from botbill.wallet.ledger import EntryKind
-from botbill.wallet.models import LedgerEntry, UsageCharge
+from botbill.wallet.models import Balance, LedgerEntry, UsageCharge
 from tests.conftest import _clean
 from tests.factories import make_workspace
 from tests.histories import APP_TIMEOUTS, random_history
@@ -100,6 +100,20 @@ def ledger_sums(engine: Engine, workspace_id: str) -> dict[str, int]:
         return {app: int(total) for app, total in rows}
 
 
+def running_balances_match_the_ledger(engine: Engine, workspace_id: str) -> None:
+    e, b = LedgerEntry, Balance
+    with unit_of_work(engine, write=False) as session:
+        ledger = session.execute(
+            select(e.app_id, func.sum(e.amount), func.count())
+            .where(e.workspace_id == workspace_id)
+            .group_by(e.app_id)
+        ).all()
+        running = session.execute(
+            select(b.app_id, b.amount, b.entries).where(b.workspace_id == workspace_id)
+        ).all()
+    assert sorted(map(tuple, ledger)) == sorted(map(tuple, running))
+
+
 def check_exactly_once(engine: Engine, workspace_id: str, *, added: int = 0) -> None:
     """Live charges = completed sessions; balance = ledger = funds (+ ``added``) - charges."""
     sessions = completed_sessions(engine, workspace_id)
@@ -107,6 +121,7 @@ def check_exactly_once(engine: Engine, workspace_id: str, *, added: int = 0) -> 
     assert set(charges) == set(sessions)
     assert {i: (app, kind) for i, (app, kind, _, _) in charges.items()} == sessions
     assert balances(engine, workspace_id) == ledger_sums(engine, workspace_id)
+    running_balances_match_the_ledger(engine, workspace_id)
     spent = Counter[str]()
     for app, _kind, _units, amount in charges.values():
         spent[app] += amount

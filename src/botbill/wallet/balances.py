@@ -1,23 +1,29 @@
 """Booking ledger entries and reading balances. Flushes; the caller commits.
 
-An app's balance is the sum of its ledger entries, read with one ``SUM``. Only an app with
-a promotional credit that has expired and whose lapse is not booked yet needs its ledger
-replayed (``wallet/ledger.py``); write paths book those lapses first (:func:`book_lapses`).
+An app's balance is the sum of its ledger entries. Every booking also moves the app's row
+in ``balances`` (in the same transaction), so a balance is read from one row, however
+long the ledger grows. Only an app with a promotional credit that has expired and whose
+lapse is not booked yet needs its ledger replayed (``wallet/ledger.py``); write paths
+book those lapses first (:func:`book_lapses`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from botbill.kit.db import table_of
 from botbill.kit.instants import Micros
 from botbill.kit.problems import Conflict
 from botbill.wallet.ledger import Entry, EntryKind, Lot, pending_lapses, promotional_remaining
-from botbill.wallet.models import LedgerEntry
+from botbill.wallet.models import Balance, LedgerEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +66,23 @@ def book(
         session.flush()
     except IntegrityError:  # a bug or a race: the whole unit of work rolls back
         raise Conflict(f"ledger entry {entry_key!r} is already booked") from None
+    running = _insert(session)(_balances).values(
+        workspace_id=workspace_id, app_id=app_id, amount=amount, entries=1
+    )
+    session.execute(
+        running.on_conflict_do_update(
+            index_elements=["workspace_id", "app_id"],
+            set_={
+                "amount": _balances.c.amount + running.excluded.amount,
+                "entries": _balances.c.entries + 1,
+            },
+        )
+    )
     return entry
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def entries_of(session: Session, workspace_id: str, app_id: str) -> list[Entry]:
@@ -81,6 +103,8 @@ def entries_of(session: Session, workspace_id: str, app_id: str) -> list[Entry]:
         for row in rows
     ]
 
+
+_balances = table_of(Balance)
 
 # One alias for every query: a new one per call would miss the compiled-statement cache.
 _LAPSE = aliased(LedgerEntry)
@@ -109,12 +133,11 @@ def balances_of(
         return {}
     result = dict.fromkeys(app_ids, 0)
     # (not ``dict(result)``: a Result has ``keys()``, so dict() would take it for a mapping)
-    for app_id, total in session.execute(
-        select(LedgerEntry.app_id, func.sum(LedgerEntry.amount))
-        .where(LedgerEntry.workspace_id == workspace_id, LedgerEntry.app_id.in_(app_ids))
-        .group_by(LedgerEntry.app_id)
+    b = _balances.c
+    for app_id, amount in session.execute(
+        select(b.app_id, b.amount).where(b.workspace_id == workspace_id, b.app_id.in_(app_ids))
     ):
-        result[app_id] = int(total or 0)
+        result[app_id] = int(amount)
     for app_id in apps_with_due_lapses(session, workspace_id, app_ids, now):
         due = pending_lapses(entries_of(session, workspace_id, app_id), now)
         result[app_id] -= sum(lapse.amount for lapse in due)

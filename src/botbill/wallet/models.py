@@ -56,6 +56,22 @@ class LedgerEntry(Base):
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), default=None)
 
 
+class Balance(Base):
+    """An app's running balance: the sum of its ledger entries, moved by every booking in
+    the same transaction, so reading a balance never sums the whole ledger."""
+
+    __tablename__ = "balances"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id", "app_id"], ["apps.workspace_id", "apps.id"]),
+    )
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    entries: Mapped[int] = mapped_column(Integer)
+    """How many ledger entries the amount sums (a check against the ledger)."""
+
+
 class UsageCharge(Base):
     """What rating took for one billing session, so a refund gives back exactly that."""
 
