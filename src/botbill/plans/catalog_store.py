@@ -45,6 +45,7 @@ def _row_values(plan: Plan, *, position: int, now: Micros) -> dict[str, Any]:
 
 def ensure_catalog(session: Session, *, now: Micros) -> None:
     """Write the default plans that are not in the ``plans`` table yet (first use)."""
+    session.info.pop(_CACHED, None)
     present = set(session.scalars(select(PlanRow.code)))
     missing = [
         _row_values(plan, position=index, now=now)
@@ -56,12 +57,21 @@ def ensure_catalog(session: Session, *, now: Micros) -> None:
         session.execute(statement.on_conflict_do_nothing(index_elements=["code"]))
 
 
+_CACHED = "botbill.catalog"
+
+
 def catalog(session: Session) -> dict[str, Plan]:
-    """The catalog: the table's plans; a default not written yet stands as it is defined."""
+    """The catalog: the table's plans; a default not written yet stands as it is defined.
+
+    Read once per unit of work (kept in ``session.info``; writes here forget it)."""
+    cached: dict[str, Plan] | None = session.info.get(_CACHED)
+    if cached is not None:
+        return dict(cached)
     plans = dict(DEFAULT_CATALOG)
     for row in session.scalars(select(PlanRow).order_by(PlanRow.position, PlanRow.code)):
         plans[row.code] = row.to_plan()
-    return plans
+    session.info[_CACHED] = plans
+    return dict(plans)
 
 
 def put_plan(session: Session, plan: Plan, *, now: Micros) -> Plan:
@@ -71,6 +81,7 @@ def put_plan(session: Session, plan: Plan, *, now: Micros) -> Plan:
     next period on; new prices apply to sessions rated from now on.
     """
     ensure_catalog(session, now=now)
+    session.info.pop(_CACHED, None)
     row = session.get(PlanRow, plan.code)
     if row is not None and row.contract != plan.contract:
         raise Conflict(f"plan {plan.code!r} cannot change between contract and self-serve")
@@ -84,4 +95,5 @@ def put_plan(session: Session, plan: Plan, *, now: Micros) -> Plan:
         for name, value in values.items():
             setattr(row, name, value)
     session.flush()
+    session.info.pop(_CACHED, None)
     return plan

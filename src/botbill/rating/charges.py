@@ -8,9 +8,9 @@ nothing, and a refund marks it refunded and gives back exactly what it took.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import insert, select, update
@@ -167,7 +167,8 @@ def _rate_app(
         charges = [c for c in charges if c.sign < 0 or c.billing_session_id in alive]
     plans = catalog(session)
     periods = periods_of(session, workspace.id, app_id)
-    by_id = {period.id: period for period in periods}
+    starts = [period.start for period in periods]
+    tallies = {period.id: _Tally(period, remaining_allowance(period)) for period in periods}
     stored = _stored_charges(
         session, workspace.id, sorted({charge.billing_session_id for charge in charges})
     )
@@ -180,9 +181,10 @@ def _rate_app(
             if row is None or row.refunded:
                 ignored += 1
                 continue
-            period = by_id[row.period_id]
+            tally = tallies[row.period_id]
             draw = Draw(Pool(row.pool), row.units, row.amount)
-            _move(period, after_refund(remaining_allowance(period), draw), ChargeType(row.type), -1)
+            tally.remaining = after_refund(tally.remaining, draw)
+            tally.counts[ChargeType(row.type)] -= 1
             row.refunded = True
             refunded_ids.append(charge.billing_session_id)
             credit += row.amount
@@ -191,12 +193,14 @@ def _rate_app(
         if row is not None:
             ignored += 1
             continue
-        period = period_at(periods, charge.start)
-        plan = plans[period.plan_code]
-        draw = rate_charge(plan, remaining_allowance(period), charge.type)
-        _move(period, after_charge(remaining_allowance(period), draw), charge.type, +1)
+        # The period holding the start; before the first period, the first (a backfill).
+        tally = tallies[periods[max(bisect_right(starts, charge.start) - 1, 0)].id]
+        plan = plans[tally.period.plan_code]
+        draw = rate_charge(plan, tally.remaining, charge.type)
+        tally.remaining = after_charge(tally.remaining, draw)
+        tally.counts[charge.type] += 1
         stored[charge.billing_session_id] = _Stored(
-            period.id, charge.type.value, draw.pool.value, draw.units, draw.amount, False
+            tally.period.id, charge.type.value, draw.pool.value, draw.units, draw.amount, False
         )
         new_rows.append(
             {
@@ -205,7 +209,7 @@ def _rate_app(
                 "app_id": app_id,
                 "type": charge.type.value,
                 "start": charge.start,
-                "period_id": period.id,
+                "period_id": tally.period.id,
                 "plan_code": plan.code,
                 "pool": draw.pool.value,
                 "units": draw.units,
@@ -216,6 +220,8 @@ def _rate_app(
         )
         debit += draw.amount
         charged += 1
+    for tally in tallies.values():
+        tally.write_back()
     for ids in chunked(refunded_ids, CHUNK):
         session.execute(
             update(_charges)
@@ -240,15 +246,22 @@ def _rate_app(
     return RatingSummary(charged, refunded, ignored, credit - debit)
 
 
-def _move(
-    period: SubscriptionPeriod, remaining: Allowance, charge_type: ChargeType, sign: int
-) -> None:
-    """Write an allowance and a session count back to the period row."""
-    period.drawn_billing = period.included_billing - remaining.billing
-    period.drawn_voice = period.included_voice - remaining.voice
-    if charge_type is ChargeType.USAGE:
-        period.usage_sessions += sign
-    elif charge_type is ChargeType.ALERT:
-        period.alert_sessions += sign
-    else:
-        period.voice_sessions += sign
+@dataclass(slots=True)
+class _Tally:
+    """A period's allowance and session counts while a call rates into it."""
+
+    period: SubscriptionPeriod
+    remaining: Allowance
+    counts: Counter[ChargeType] = field(default_factory=Counter)
+
+    def write_back(self) -> None:
+        period, remaining = self.period, self.remaining
+        if remaining != remaining_allowance(period):
+            period.drawn_billing = period.included_billing - remaining.billing
+            period.drawn_voice = period.included_voice - remaining.voice
+        if self.counts[ChargeType.USAGE]:
+            period.usage_sessions += self.counts[ChargeType.USAGE]
+        if self.counts[ChargeType.ALERT]:
+            period.alert_sessions += self.counts[ChargeType.ALERT]
+        if self.counts[ChargeType.VOICE]:
+            period.voice_sessions += self.counts[ChargeType.VOICE]

@@ -106,12 +106,13 @@ def drain(
 def _completed(session: Session, workspace_id: str, ids: list[int]) -> set[int]:
     found: set[int] = set()
     for part in chunked(ids, CHUNK):
+        # By primary key alone: with the workspace in the WHERE clause SQLite would walk
+        # the workspace's index instead; the workspace is checked here.
+        query = select(_bs.id, _bs.workspace_id, _bs.completed).where(_bs.id.in_(part))
         found.update(
-            session.scalars(
-                select(_bs.id).where(
-                    _bs.workspace_id == workspace_id, _bs.id.in_(part), _bs.completed.is_(True)
-                )
-            )
+            row_id
+            for row_id, ws, completed in session.execute(query)
+            if ws == workspace_id and completed
         )
     return found
 

@@ -13,11 +13,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from botbill.kit.db import table_of
 from botbill.kit.instants import Micros
@@ -66,23 +66,25 @@ def book(
         session.flush()
     except IntegrityError:  # a bug or a race: the whole unit of work rolls back
         raise Conflict(f"ledger entry {entry_key!r} is already booked") from None
-    running = _insert(session)(_balances).values(
-        workspace_id=workspace_id, app_id=app_id, amount=amount, entries=1
-    )
     session.execute(
-        running.on_conflict_do_update(
-            index_elements=["workspace_id", "app_id"],
-            set_={
-                "amount": _balances.c.amount + running.excluded.amount,
-                "entries": _balances.c.entries + 1,
-            },
-        )
+        _MOVE_BALANCE[session.get_bind().dialect.name],
+        {"workspace_id": workspace_id, "app_id": app_id, "amount": amount, "entries": 1},
     )
     return entry
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def _move_balance(insert: Any) -> Any:
+    statement = insert(table_of(Balance))
+    return statement.on_conflict_do_update(
+        index_elements=["workspace_id", "app_id"],
+        set_={
+            "amount": statement.table.c.amount + statement.excluded.amount,
+            "entries": statement.table.c.entries + 1,
+        },
+    )
+
+
+_MOVE_BALANCE = {"postgresql": _move_balance(pg_insert), "sqlite": _move_balance(sqlite_insert)}
 
 
 def entries_of(session: Session, workspace_id: str, app_id: str) -> list[Entry]:
@@ -105,24 +107,32 @@ def entries_of(session: Session, workspace_id: str, app_id: str) -> list[Entry]:
 
 
 _balances = table_of(Balance)
+_ledger = table_of(LedgerEntry)
+_lapses = _ledger.alias("lapse")
 
-# One alias for every query: a new one per call would miss the compiled-statement cache.
-_LAPSE = aliased(LedgerEntry)
+# Built once (Core, bound parameters): this runs before every balance read and write.
+_DUE_LAPSES = (
+    select(_ledger.c.app_id)
+    .where(
+        _ledger.c.workspace_id == bindparam("workspace_id"),
+        _ledger.c.kind == EntryKind.PROMO_GRANT.value,
+        _ledger.c.expires_at <= bindparam("now"),
+        ~select(_lapses.c.id).where(_lapses.c.lot_id == _ledger.c.id).exists(),
+    )
+    .distinct()
+)
+_DUE_LAPSES_OF_APPS = _DUE_LAPSES.where(_ledger.c.app_id.in_(bindparam("app_ids", expanding=True)))
 
 
 def apps_with_due_lapses(
     session: Session, workspace_id: str, app_ids: Collection[str] | None, now: Micros
 ) -> set[str]:
-    lapse = _LAPSE
-    query = select(LedgerEntry.app_id).where(
-        LedgerEntry.workspace_id == workspace_id,
-        LedgerEntry.kind == EntryKind.PROMO_GRANT.value,
-        LedgerEntry.expires_at <= now,
-        ~select(lapse.id).where(lapse.lot_id == LedgerEntry.id).exists(),
-    )
+    """The apps with a promotional credit expired by ``now`` whose lapse is not booked."""
+    params: dict[str, Any] = {"workspace_id": workspace_id, "now": now}
+    statement = _DUE_LAPSES
     if app_ids is not None:
-        query = query.where(LedgerEntry.app_id.in_(app_ids))
-    return set(session.scalars(query.distinct()))
+        statement, params["app_ids"] = _DUE_LAPSES_OF_APPS, list(app_ids)
+    return set(session.execute(statement, params).scalars())
 
 
 def balances_of(
