@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ColumnElement, Engine, Integer, case, func, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Engine,
+    Integer,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from botbill.kit.clock import Clock
@@ -102,7 +114,13 @@ def _session_counts(
         r = table_of(UsageRollup).c
         scope = (r.workspace_id == workspace_id) & (r.app_id == app_id)
     bounds = [bucket.start // SLOT for bucket in window.buckets]
-    bucket = _bucket_of(r.slot, bounds, 0, len(bounds)).label("bucket")
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter: a CASE with a literal per boundary makes a statement long
+        # enough that psycopg re-parses it on every call (3 ms of a 24-hour query).
+        thresholds = bindparam("bounds", bounds, type_=ARRAY(BigInteger))
+        bucket = (func.width_bucket(r.slot, thresholds) - 1).label("bucket")
+    else:
+        bucket = _bucket_of(r.slot, bounds, 0, len(bounds)).label("bucket")
     query = (
         select(
             bucket,
