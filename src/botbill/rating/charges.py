@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import BigInteger, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked
@@ -141,10 +142,25 @@ class _Stored:
 def _stored_charges(session: Session, workspace_id: str, ids: Sequence[int]) -> dict[int, _Stored]:
     stored: dict[int, _Stored] = {}
     c = _charges.c
+    columns = (c.billing_session_id, c.period_id, c.type, c.pool, c.units, c.amount, c.refunded_at)
+    postgresql = session.get_bind().dialect.name == "postgresql"
     for part in chunked(ids, CHUNK):
-        query = select(
-            c.billing_session_id, c.period_id, c.type, c.pool, c.units, c.amount, c.refunded_at
-        ).where(c.workspace_id == workspace_id, c.billing_session_id.in_(part))
+        if postgresql:
+            # Driven by the ids (a nested loop of primary-key lookups), whatever the
+            # statistics say: with an IN list, a table filling faster than autovacuum
+            # analyzes it was scanned whole for every chunk (140 ms each at 50k rows).
+            wanted = func.unnest(bindparam("ids", list(part), type_=ARRAY(BigInteger)))
+            ids_table = wanted.table_valued("id").render_derived(name="wanted")
+            query = select(*columns).select_from(
+                ids_table.join(
+                    _charges,
+                    (c.workspace_id == workspace_id) & (c.billing_session_id == ids_table.c.id),
+                )
+            )
+        else:
+            query = select(*columns).where(
+                c.workspace_id == workspace_id, c.billing_session_id.in_(part)
+            )
         for row in session.execute(query):
             stored[row[0]] = _Stored(row[1], row[2], row[3], row[4], row[5], row[6] is not None)
     return stored

@@ -49,7 +49,12 @@ def drain(
     limit: int = BATCH,
     cards: CardProvider | None = None,
 ) -> int:
-    """Rate up to ``limit`` queued rows, oldest first; returns how many were rated.
+    """Rate up to ``limit`` queued rows, app by app (each app's oldest first); returns
+    how many were rated.
+
+    Taking an app's rows together pays its fixed cost (its lock, bringing its
+    subscription current, its ledger entry) once for all of them rather than once per
+    batch: with rows spread over 500 apps, oldest-first batches gave each app ~10 rows.
 
     Each app is rated under a savepoint: an app whose rating fails (a card provider
     down during a renewal, say) keeps its rows queued for the next run and is logged;
@@ -62,7 +67,7 @@ def drain(
     q = _queue.c
     query = select(
         q.id, q.workspace_id, q.app_id, q.billing_session_id, q.type, q.start, q.sign
-    ).order_by(q.id)
+    ).order_by(q.workspace_id, q.app_id, q.id)
     if workspace_id is not None:
         query = query.where(q.workspace_id == workspace_id)
     if app_id is not None:
