@@ -13,15 +13,12 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked, rows_in
-from botbill.kit.db import fetch_raw, table_of
+from botbill.kit.db import fetch_raw, table_of, upsert_insert
 from botbill.kit.instants import SLOT, Micros
 from botbill.metering.models import AgentSeat, SeatOrdinalCounter, SeatPresence
 from botbill.metering.seats import SeatInterval
@@ -67,10 +64,6 @@ def from_bitmap(bits: int) -> bytes:
     return bits.to_bytes((bits.bit_length() + 7) // 8, "little")
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def ordinals(session: Session, *, workspace_id: str, keys: Iterable[SeatKey]) -> dict[SeatKey, int]:
     """Each seat's ordinal, giving the seats that have none the next free ones.
 
@@ -93,7 +86,7 @@ def ordinals(session: Session, *, workspace_id: str, keys: Iterable[SeatKey]) ->
     if missing:
         counter = table_of(SeatOrdinalCounter)
         session.execute(
-            _insert(session)(counter)
+            upsert_insert(session)(counter)
             .values(workspace_id=workspace_id, next_ordinal=0)
             .on_conflict_do_nothing(index_elements=["workspace_id"])
         )
@@ -140,7 +133,7 @@ def apply_changes(
         # Create missing rows, then take them in slot order (locked until commit on
         # PostgreSQL) and rewrite their bits.
         session.execute(
-            _insert(session)(presence).on_conflict_do_nothing(
+            upsert_insert(session)(presence).on_conflict_do_nothing(
                 index_elements=["workspace_id", "slot"]
             ),
             [{"workspace_id": workspace_id, "slot": slot, "seats": b""} for slot in chunk],

@@ -12,12 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked, rows_in
-from botbill.kit.db import table_of
+from botbill.kit.db import table_of, upsert_insert
 from botbill.kit.instants import Micros, slot_of
 from botbill.metering import seat_presence
 from botbill.metering.conversations import ConversationEvent, ConversationSession, sessionize
@@ -57,10 +55,6 @@ def new_deltas() -> Deltas:
     return defaultdict(lambda: [0, 0, 0])
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def lock_conversations(
     session: Session,
     *,
@@ -84,7 +78,7 @@ def lock_conversations(
         for app, conv in sorted(keys)
     ]
     for start in range(0, len(rows), CHUNK):
-        statement = _insert(session)(table)
+        statement = upsert_insert(session)(table)
         statement = statement.on_conflict_do_update(
             index_elements=["workspace_id", "app_id", "conversation_id"],
             set_={"last_event": table.c.last_event},
@@ -99,7 +93,7 @@ def lock_seats(session: Session, *, workspace_id: str, keys: Iterable[SeatKey]) 
         for app, agent in sorted(keys)
     ]
     for start in range(0, len(rows), CHUNK):
-        statement = _insert(session)(table).on_conflict_do_update(
+        statement = upsert_insert(session)(table).on_conflict_do_update(
             index_elements=["workspace_id", "app_id", "agent_id"],
             set_={"agent_id": table.c.agent_id},
         )
@@ -455,7 +449,7 @@ def bump_rollups(session: Session, workspace_id: str, deltas: Deltas) -> None:
         for slot, counts in sorted(per_slot.items())
         if any(counts)
     ]
-    insert = _insert(session)
+    insert = upsert_insert(session)
     for model, rows, keys in (
         (UsageRollup, app_rows, ["workspace_id", "app_id", "slot"]),
         (WorkspaceUsageRollup, workspace_rows, ["workspace_id", "slot"]),

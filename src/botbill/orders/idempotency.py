@@ -18,11 +18,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from botbill.kit.db import table_of
+from botbill.kit.db import table_of, upsert_insert
 from botbill.kit.instants import Micros, from_micros
 from botbill.kit.problems import Conflict, Invalid
 from botbill.orders.models import IdempotencyRecord
@@ -52,7 +50,7 @@ def claim(
     session: Session, *, workspace_id: str, key: str, request_hash: str, now: Micros
 ) -> Stored | None:
     """``None`` when this request now holds the key; else the first request's answer."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     statement = (
         insert(table_of(IdempotencyRecord))
         .values(

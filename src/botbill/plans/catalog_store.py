@@ -9,19 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from botbill.kit.db import table_of
+from botbill.kit.db import table_of, upsert_insert
 from botbill.kit.instants import Micros, from_micros
 from botbill.kit.problems import Conflict
 from botbill.plans.catalog import DEFAULT_CATALOG, DEFAULT_PLANS, Period, Plan
 from botbill.plans.models import PlanRow
-
-
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def _row_values(plan: Plan, *, position: int, now: Micros) -> dict[str, Any]:
@@ -53,7 +47,7 @@ def ensure_catalog(session: Session, *, now: Micros) -> None:
         if plan.code not in present
     ]
     if missing:
-        statement = _insert(session)(table_of(PlanRow)).values(missing)
+        statement = upsert_insert(session)(table_of(PlanRow)).values(missing)
         session.execute(statement.on_conflict_do_nothing(index_elements=["code"]))
 
 

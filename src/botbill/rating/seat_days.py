@@ -11,14 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from sqlalchemy import delete, distinct, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from botbill.kit.db import table_of
+from botbill.kit.db import table_of, upsert_insert
 from botbill.kit.instants import Micros
 from botbill.metering.models import SeatInterval
 from botbill.metering.seats import SeatInterval as Interval
@@ -42,17 +39,13 @@ _sweeps = table_of(SeatDaySweep)
 _seats = table_of(SeatInterval)
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _enqueue(session: Session, workspace_id: str, days: Iterable[tuple[str, Day]]) -> None:
     rows = [
         {"workspace_id": workspace_id, "app_id": app_id, "day_start": d0, "day_end": d1}
         for app_id, (d0, d1) in sorted(set(days))
     ]
     for start in range(0, len(rows), CHUNK):
-        statement = _insert(session)(_queue).on_conflict_do_nothing(
+        statement = upsert_insert(session)(_queue).on_conflict_do_nothing(
             index_elements=["workspace_id", "app_id", "day_start"]
         )
         session.execute(statement, rows[start : start + CHUNK])
@@ -110,7 +103,7 @@ def sweep(session: Session, *, workspace_id: str, now: Micros) -> int:
         for day in days_touched(max(start, swept or start), today, workspace.timezone)
     ]
     _enqueue(session, workspace_id, days)
-    statement = _insert(session)(_sweeps).values(workspace_id=workspace_id, swept_until=today)
+    statement = upsert_insert(session)(_sweeps).values(workspace_id=workspace_id, swept_until=today)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["workspace_id"], set_={"swept_until": today}
