@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 
 from botbill.apps.schemas import AppCreate
 from botbill.apps.service import create_app
-from botbill.events.schemas import event_list_adapter
+from botbill.events.parsing import parse_events
 from botbill.events.service import TimeLimits, ingest, rebuild
 from botbill.kit.clock import FrozenClock
 from botbill.kit.db import table_of, unit_of_work
@@ -51,7 +51,12 @@ def setup_workspace(engine: Engine) -> str:
 
 def store(engine: Engine, workspace_id: str, events: list[dict[str, Any]], *, now: Micros) -> None:
     """Ingest a batch as ``POST /v1/events`` does: stored, its metering left pending."""
-    parsed = event_list_adapter.validate_json(orjson.dumps(events))
+    parsed = parse_events(
+        orjson.dumps(events),
+        content_type="application/cloudevents-batch+json",
+        headers={},
+        max_events=len(events),
+    )
     with unit_of_work(engine, write=True) as session:
         ingest(session, workspace_id=workspace_id, events=parsed, now=now, limits=LIMITS)
 

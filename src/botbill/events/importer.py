@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+import orjson
 from pydantic import ValidationError
 from sqlalchemy import Engine, text
 
-from botbill.events.schemas import AnyEvent, event_adapter
-from botbill.events.service import TimeLimits, convert, meter_new, store
+from botbill.events.records import EventRecord, model_record, plain_record
+from botbill.events.schemas import event_adapter
+from botbill.events.service import TimeLimits, check, meter_new, store
 from botbill.kit.clock import Clock
 from botbill.kit.db import unit_of_work
 from botbill.workspaces.service import get_workspace
@@ -52,13 +54,13 @@ def import_lines(
     summary = ImportSummary()
     stored_since_analyze, analyzed_at = 0, 0
     for batch in _batches(lines):
-        events: list[AnyEvent] = []
+        events: list[EventRecord] = []
         numbers: list[int] = []
         size = 0
         for number, line in batch:
             size += len(line)
             try:
-                events.append(event_adapter.validate_json(line))
+                events.append(_read(line))
                 numbers.append(number)
             except ValidationError as error:
                 summary.rejected.append(Rejection(number, _describe(error)))
@@ -79,26 +81,38 @@ def import_lines(
     return summary
 
 
+def _read(line: bytes) -> EventRecord:
+    """One line's event; a ValidationError says why it is not one."""
+    try:
+        raw = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raw = None  # the models word the JSON error
+    record = plain_record(raw)
+    if record is None:
+        record = model_record(event_adapter.validate_json(line), raw)
+    return record
+
+
 def _import_batch(
     engine: Engine,
     clock: Clock,
     workspace_id: str,
-    events: list[AnyEvent],
+    events: list[EventRecord],
     numbers: list[int],
     limits: TimeLimits,
     summary: ImportSummary,
 ) -> None:
     now = clock.now()
     with unit_of_work(engine, write=True) as session:
-        rows, errors = convert(session, workspace_id, events, now=now, limits=limits)
+        errors = check(session, workspace_id, events, now=now, limits=limits)
         bad: dict[int, str] = {}
         for error in errors:
             index = int(error.loc[1])
             bad.setdefault(index, f"{error.loc[2]}: {error.msg}")
         for index, reason in bad.items():
             summary.rejected.append(Rejection(numbers[index], reason))
-        good = [row for index, row in enumerate(rows) if index not in bad]
-        fresh = store(session, good)
+        good = [event for index, event in enumerate(events) if index not in bad]
+        fresh = store(session, workspace_id, good, now=now)
         if fresh:
             meter_new(session, workspace_id=workspace_id, fresh=fresh, now=now)
     summary.accepted += len(fresh)

@@ -5,6 +5,8 @@
 - binary: attributes in ``ce-*`` headers, ``data`` as the body.
 
 Every error names the event's index and the field: ``["events", 3, "data", "sender"]``.
+Events are read into records by ``records.plain_record`` where they have the common
+shape, and through the models otherwise (which word the errors).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from urllib.parse import unquote
 import orjson
 from pydantic import ValidationError
 
-from botbill.events.schemas import EVENT_TYPES, AnyEvent, event_adapter, event_list_adapter
+from botbill.events.records import EventRecord, model_record, plain_record
+from botbill.events.schemas import EVENT_TYPES, event_adapter, event_list_adapter
 from botbill.kit.problems import (
     BadRequest,
     FieldError,
@@ -30,7 +33,7 @@ MAX_LISTED_ERRORS = 100
 
 def parse_events(
     body: bytes, *, content_type: str | None, headers: Mapping[str, str], max_events: int
-) -> list[AnyEvent]:
+) -> list[EventRecord]:
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if media_type == "application/cloudevents-batch+json":
         return _batch(body, max_events)
@@ -56,7 +59,7 @@ def parse_events(
     )
 
 
-def _batch(body: bytes, max_events: int) -> list[AnyEvent]:
+def _batch(body: bytes, max_events: int) -> list[EventRecord]:
     # Count before validating, so an oversized batch costs no validation work.
     try:
         raw = orjson.loads(body)
@@ -68,22 +71,39 @@ def _batch(body: bytes, max_events: int) -> list[AnyEvent]:
         raise PayloadTooLarge(f"a batch holds at most {max_events} events; this one has {len(raw)}")
     if not raw:
         raise Invalid.at(["events"], "the batch is empty")
+    records = [plain_record(event) for event in raw]
+    plain = [record for record in records if record is not None]
+    if len(plain) == len(records):
+        return plain
     try:
-        return event_list_adapter.validate_json(body)
+        events = event_list_adapter.validate_json(body)
     except ValidationError as error:
         raise _invalid(error, prefix=()) from None
+    return [
+        record or model_record(event, raw_event)
+        for record, event, raw_event in zip(records, events, raw, strict=True)
+    ]
 
 
-def _single(body: bytes) -> AnyEvent:
+def _single(body: bytes) -> EventRecord:
     try:
-        return event_adapter.validate_json(body)
+        raw = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"the body is not valid JSON: {error}") from None
+    return _one(raw, body)
+
+
+def _one(raw: Any, body: bytes) -> EventRecord:
+    record = plain_record(raw)
+    if record is not None:
+        return record
+    try:
+        return model_record(event_adapter.validate_json(body), raw)
     except ValidationError as error:
-        if error.errors()[0]["type"] == "json_invalid":
-            raise BadRequest(f"the body is not valid JSON: {error.errors()[0]['msg']}") from None
         raise _invalid(error, prefix=(0,)) from None
 
 
-def _binary(body: bytes, media_type: str, headers: Mapping[str, str]) -> AnyEvent:
+def _binary(body: bytes, media_type: str, headers: Mapping[str, str]) -> EventRecord:
     attributes: dict[str, Any] = {
         name[3:]: unquote(value) for name, value in headers.items() if name.startswith("ce-")
     }
@@ -96,10 +116,7 @@ def _binary(body: bytes, media_type: str, headers: Mapping[str, str]) -> AnyEven
             attributes["data"] = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             raise BadRequest(f"the body (event data) is not valid JSON: {error}") from None
-    try:
-        return event_adapter.validate_json(orjson.dumps(attributes))
-    except ValidationError as error:
-        raise _invalid(error, prefix=(0,)) from None
+    return _one(attributes, orjson.dumps(attributes))
 
 
 def _invalid(error: ValidationError, *, prefix: tuple[int, ...]) -> Invalid:

@@ -13,15 +13,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from botbill.apps.models import App
 from botbill.events.models import Event
-from botbill.events.schemas import CONVERSATION_TYPES, SEAT_TYPES, AnyEvent, extensions_of
+from botbill.events.records import EventRecord
+from botbill.events.schemas import CONVERSATION_TYPES, SEAT_TYPES
 from botbill.kit.db import table_of
-from botbill.kit.instants import DAY, SECOND, Micros, to_micros
+from botbill.kit.instants import DAY, SECOND, Micros
 from botbill.kit.problems import FieldError, Invalid
 from botbill.metering import pending
 from botbill.metering import service as metering
@@ -49,50 +49,47 @@ def ingest(
     session: Session,
     *,
     workspace_id: str,
-    events: Sequence[AnyEvent],
+    events: Sequence[EventRecord],
     now: Micros,
     limits: TimeLimits,
     loc_prefix: str = "events",
 ) -> IngestCounts:
     """Store a batch, all of it or (422) none of it, and leave its metering pending."""
-    rows, errors = convert(
-        session, workspace_id, events, now=now, limits=limits, loc_prefix=loc_prefix
-    )
+    errors = check(session, workspace_id, events, now=now, limits=limits, loc_prefix=loc_prefix)
     if errors:
         raise invalid_batch(errors)
-    fresh = store(session, rows)
+    fresh = store(session, workspace_id, events, now=now)
     if fresh:
         record_new(session, workspace_id=workspace_id, fresh=fresh)
     return IngestCounts(accepted=len(fresh), duplicates=len(events) - len(fresh))
 
 
-def convert(
+def check(
     session: Session,
     workspace_id: str,
-    events: Sequence[AnyEvent],
+    events: Sequence[EventRecord],
     *,
     now: Micros,
     limits: TimeLimits,
     loc_prefix: str = "events",
-) -> tuple[list[dict[str, Any]], list[FieldError]]:
-    """The events as table rows, and the errors of those that break a workspace rule."""
-    subjects = {event.subject for event in events}
+) -> list[FieldError]:
+    """The errors of the events that break a workspace rule: an unknown app, a time
+    too far ahead or (for the HTTP API) older than the backfill window."""
+    subjects = {event.app_id for event in events}
     known = set(
         session.scalars(
             select(App.id).where(App.workspace_id == workspace_id, App.id.in_(subjects))
         )
     )
     errors: list[FieldError] = []
-    rows: list[dict[str, Any]] = []
     earliest = None if limits.max_age is None else now - limits.max_age
     latest = now + limits.max_future
     for index, event in enumerate(events):
-        time = to_micros(event.time)
-        if event.subject not in known:
+        if event.app_id not in known:
             errors.append(
-                FieldError([loc_prefix, index, "subject"], f"unknown app {event.subject!r}")
+                FieldError([loc_prefix, index, "subject"], f"unknown app {event.app_id!r}")
             )
-        if time > latest:
+        if event.time > latest:
             ahead = f"{limits.max_future // SECOND} s"
             errors.append(
                 FieldError(
@@ -100,7 +97,7 @@ def convert(
                     f"time is more than {ahead} ahead of the server's clock",
                 )
             )
-        elif earliest is not None and limits.max_age is not None and time < earliest:
+        elif earliest is not None and limits.max_age is not None and event.time < earliest:
             errors.append(
                 FieldError(
                     [loc_prefix, index, "time"],
@@ -108,8 +105,7 @@ def convert(
                     "use `botbill import` for older history",
                 )
             )
-        rows.append(_row(workspace_id, event, time, now))
-    return rows, errors
+    return errors
 
 
 def invalid_batch(errors: Sequence[FieldError]) -> Invalid:
@@ -120,66 +116,29 @@ def invalid_batch(errors: Sequence[FieldError]) -> Invalid:
     )
 
 
-def _row(workspace_id: str, event: AnyEvent, time: Micros, now: Micros) -> dict[str, Any]:
-    # The JSON columns leave here as text, serialized by pydantic-core in one call: the
-    # stores write text (executemany, COPY), and nothing on the way reads them back.
-    data = event.data
-    # Declared fields from the instance, unknown ones from its extras (what model_dump
-    # would list), without pydantic's attribute fallback for names a type lacks.
-    fields, extra = vars(data), data.__pydantic_extra__ or {}
-
-    def field(name: str, default: Any = None) -> Any:
-        return fields[name] if name in fields else extra.get(name, default)
-
-    return {
-        "workspace_id": workspace_id,
-        "source": event.source,
-        "event_id": event.id,
-        "type": event.type,
-        "app_id": event.subject,
-        "time": time,
-        "ingested_at": now,
-        "conversation_id": field("conversation_id"),
-        "agent_id": field("agent_id"),
-        "sender": field("sender"),
-        "channel": field("channel"),
-        "developer": field("developer", False),
-        "data": data.model_dump_json(exclude_unset=True),
-        "extensions": _json_text(extensions_of(event)),
-    }
+# The stored columns: the workspace and the arrival, then an EventRecord's fields.
+STORED_COLUMNS = ("workspace_id", "ingested_at", *EventRecord._fields)
 
 
-def store(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Insert the rows not seen before; the first of two with one identity wins."""
-    unique: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in rows:
-        unique.setdefault((row["source"], row["event_id"]), row)
+def store(
+    session: Session, workspace_id: str, events: Iterable[EventRecord], *, now: Micros
+) -> list[EventRecord]:
+    """Insert the events not seen before; returns them. The first of two with one
+    identity wins."""
+    unique: dict[tuple[str, str], EventRecord] = {}
+    for event in events:
+        unique.setdefault((event.source, event.event_id), event)
     if not unique:
         return []
+    rows = [(workspace_id, now, *event) for event in unique.values()]
     if session.get_bind().dialect.name == "sqlite":
-        return _store_sqlite(session, unique)
-    return _store_postgresql(session, list(unique.values()))
+        added = _store_sqlite(session, rows)
+    else:
+        added = _store_postgresql(session, rows)
+    return [event for key, event in unique.items() if key in added]
 
 
-STORED_COLUMNS = (
-    "workspace_id",
-    "source",
-    "event_id",
-    "type",
-    "app_id",
-    "time",
-    "ingested_at",
-    "conversation_id",
-    "agent_id",
-    "sender",
-    "channel",
-    "developer",
-    "data",
-    "extensions",
-)
-
-
-def _store_postgresql(session: Session, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _store_postgresql(session: Session, rows: list[tuple[Any, ...]]) -> set[tuple[str, str]]:
     # COPY into a per-connection staging table, then one INSERT ... SELECT: a multi-row
     # VALUES statement of a thousand events costs psycopg more to parse than PostgreSQL
     # to run. Concurrent writers may race on one identity: ON CONFLICT decides.
@@ -195,8 +154,8 @@ def _store_postgresql(session: Session, candidates: list[dict[str, Any]]) -> lis
             )
             connection.info["events_staging"] = True
         with cursor.copy(f"COPY events_staging ({columns}) FROM STDIN") as copy:
-            for row in candidates:
-                copy.write_row([row[column] for column in STORED_COLUMNS])
+            for row in rows:
+                copy.write_row(row)
         # In identity order: two writers inserting overlapping batches then wait for each
         # other in one order, never in a cycle.
         cursor.execute(
@@ -205,18 +164,12 @@ def _store_postgresql(session: Session, candidates: list[dict[str, Any]]) -> lis
             " ON CONFLICT (workspace_id, source, event_id) DO NOTHING"
             " RETURNING source, event_id"
         )
-        inserted = {(source, event_id) for source, event_id in cursor.fetchall()}
+        added = {(source, event_id) for source, event_id in cursor.fetchall()}
         cursor.execute("TRUNCATE events_staging")
-    return [row for row in candidates if (row["source"], row["event_id"]) in inserted]
+    return added
 
 
-def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _store_sqlite(
-    session: Session, unique: dict[tuple[str, str], dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _store_sqlite(session: Session, rows: list[tuple[Any, ...]]) -> set[tuple[str, str]]:
     # A writing unit holds SQLite's lock from its first statement (BEGIN IMMEDIATE), so
     # the rows numbered above the highest ``seq`` before the insert are exactly the ones
     # it added: a plain executemany that skips known identities, with no lookup before it
@@ -229,15 +182,14 @@ def _store_sqlite(
         cursor.executemany(
             f"INSERT INTO events ({columns}) VALUES ({placeholders})"
             " ON CONFLICT (workspace_id, source, event_id) DO NOTHING",
-            [tuple(row[column] for column in STORED_COLUMNS) for row in unique.values()],
+            rows,
         )
-        added = set(cursor.execute("SELECT source, event_id FROM events WHERE seq > ?", (highest,)))
+        return set(cursor.execute("SELECT source, event_id FROM events WHERE seq > ?", (highest,)))
     finally:
         cursor.close()
-    return [row for key, row in unique.items() if key in added]
 
 
-def record_new(session: Session, *, workspace_id: str, fresh: Iterable[dict[str, Any]]) -> None:
+def record_new(session: Session, *, workspace_id: str, fresh: Iterable[EventRecord]) -> None:
     """Leave the conversations and seats the new events touch to the metering drain.
 
     Alerts are counted at once: each is one completed billing session, with no history to
@@ -250,7 +202,7 @@ def record_new(session: Session, *, workspace_id: str, fresh: Iterable[dict[str,
 
 
 def meter_new(
-    session: Session, *, workspace_id: str, fresh: Iterable[dict[str, Any]], now: Micros
+    session: Session, *, workspace_id: str, fresh: Iterable[EventRecord], now: Micros
 ) -> None:
     """Recompute at once what the new events touch: their conversations, seats and alerts
     (``botbill import``, whose batches are large enough to meter in place).
@@ -270,23 +222,23 @@ def meter_new(
 
 
 def _touched(
-    fresh: Iterable[dict[str, Any]],
+    fresh: Iterable[EventRecord],
 ) -> tuple[dict[tuple[str, str], Micros], dict[tuple[str, str], Micros], list[tuple[str, Micros]]]:
     """The conversations and seats new events touch (with the latest such event), and
     the delivered alerts that count."""
     conversations: dict[tuple[str, str], Micros] = {}
     seats: dict[tuple[str, str], Micros] = {}
     alerts: list[tuple[str, Micros]] = []
-    for row in fresh:
-        kind, time = row["type"], row["time"]
-        if kind in CONVERSATION_TYPES:
-            key = (row["app_id"], row["conversation_id"])
+    for event in fresh:
+        kind, time = event.type, event.time
+        if kind in CONVERSATION_TYPES and event.conversation_id is not None:
+            key = (event.app_id, event.conversation_id)
             conversations[key] = max(conversations.get(key, time), time)
-        elif kind in SEAT_TYPES:
-            key = (row["app_id"], row["agent_id"])
+        elif kind in SEAT_TYPES and event.agent_id is not None:
+            key = (event.app_id, event.agent_id)
             seats[key] = max(seats.get(key, time), time)
-        elif not row["developer"]:
-            alerts.append((row["app_id"], time))
+        elif kind == "alert.delivered" and not event.developer:
+            alerts.append((event.app_id, time))
     return conversations, seats, alerts
 
 
