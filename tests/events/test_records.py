@@ -88,7 +88,7 @@ REQUIRED = {
 def raw_events(draw: st.DrawFn) -> Any:
     kind = draw(field(list(EVENT_TYPES), ["conversation.paused", "", None, 3]))
     required = REQUIRED.get(kind, {"conversation_id"})
-    values = {
+    values: dict[str, tuple[list[Any], list[Any]]] = {
         "conversation_id": (USUAL_REFS, ODD_REFS),
         "agent_id": (USUAL_REFS, ODD_REFS),
         "alert_id": (USUAL_REFS, ODD_REFS),
