@@ -38,7 +38,7 @@ def held_slots(intervals: Iterable[SeatInterval]) -> set[int]:
 
 
 def slot_changes(
-    old: Sequence[SeatInterval], new: Sequence[SeatInterval]
+    old: Iterable[SeatInterval], new: Iterable[SeatInterval]
 ) -> tuple[set[int], set[int]]:
     """(slots to set, slots to clear) for a seat whose intervals go from ``old`` to ``new``.
 
@@ -46,12 +46,12 @@ def slot_changes(
     with months of history costs that shift's slots. Intervals of one seat are disjoint,
     so an unchanged interval shares at most its first and last slot with a changed one.
     """
-    added = [interval for interval in new if interval not in old]
-    removed = [interval for interval in old if interval not in new]
-    gained, lost = held_slots(added), held_slots(removed)
+    old_set, new_set = set(old), set(new)
+    added = new_set - old_set
+    gained, lost = held_slots(added), held_slots(old_set - new_set)
     kept_edges: set[int] = set()
-    for interval in new:
-        if interval not in added and interval.end is not None and interval.start < interval.end:
+    for interval in new_set & old_set:
+        if interval.end is not None and interval.start < interval.end:
             kept_edges.update((interval.start // SLOT, (interval.end - 1) // SLOT))
     return gained - lost - kept_edges, lost - gained - kept_edges
 

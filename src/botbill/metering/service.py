@@ -320,11 +320,13 @@ def apply_seats(
         for row_id, app_id, agent_id, start, end in session.execute(query):
             stored[(app_id, agent_id)][Interval(start=start, end=end)] = row_id
     new = {key: seat_intervals(events) for key, events in histories.items()}
+    # Sets, not the lists: a seat with months of shifts has hundreds of intervals.
+    new_sets = {key: set(intervals) for key, intervals in new.items()}
     gone = [
         row_id
         for key in wanted
         for interval, row_id in stored[key].items()
-        if interval not in new[key]
+        if interval not in new_sets[key]
     ]
     for ids in chunked(gone, CHUNK):
         session.execute(delete(SeatInterval).where(table.c.id.in_(ids)))
@@ -343,17 +345,17 @@ def apply_seats(
     if rows:
         session.execute(table.insert(), rows)
     changed: dict[str, list[Interval]] = defaultdict(list)
-    for (app_id, agent_id), intervals in new.items():
-        held = stored[(app_id, agent_id)]
-        changed[app_id] += [i for i in held if i not in intervals]
-        changed[app_id] += [i for i in intervals if i not in held]
+    for (app_id, agent_id), intervals in new_sets.items():
+        held = stored[(app_id, agent_id)].keys()
+        changed[app_id] += held - intervals  # the days they touch are queued, in any order
+        changed[app_id] += intervals - held
     seat_days.enqueue_changes(session, workspace_id=workspace_id, changes=changed)
     ordinal_of = seat_presence.ordinals(session, workspace_id=workspace_id, keys=wanted)
     seat_presence.apply_changes(
         session,
         workspace_id=workspace_id,
         changes={
-            ordinal_of[key]: seat_presence.slot_changes(list(stored[key]), new[key])
+            ordinal_of[key]: seat_presence.slot_changes(stored[key].keys(), new_sets[key])
             for key in wanted
         },
     )

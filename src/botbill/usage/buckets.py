@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from itertools import pairwise
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -173,6 +174,7 @@ def _local_date(instant: Micros, zone: ZoneInfo) -> date:
     return _local(instant, zone).date()
 
 
+@lru_cache(maxsize=8192)  # a pure function of a few hundred distinct days per zone
 def _day_start(day: date, zone: ZoneInfo) -> Micros:
     """The first slot boundary whose local date is ``day`` (or later).
 
