@@ -7,7 +7,7 @@ queue on the database lock instead of failing when a read transaction upgrades.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -22,13 +22,19 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
+    bindparam,
     create_engine,
     event,
+    func,
+    select,
 )
+from sqlalchemy import cast as cast_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -173,3 +179,48 @@ def fetch_raw(session: Session, statement: Select[Any]) -> list[tuple[Any, ...]]
 def upsert_insert(session: Session) -> Any:
     """The dialect's ``insert`` (with ``on_conflict_do_*``) for the session's database."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def insert_rows(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    returning: Sequence[ColumnElement[Any]] = (),
+    on_conflict: Callable[[Any], Any] | None = None,
+) -> list[Any]:
+    """Insert many rows (all with the same keys); returns the ``returning`` rows.
+
+    On PostgreSQL the values travel as one array per column, unnested by the server:
+    one short statement, where the multi-row ``VALUES`` SQLAlchemy renders for an
+    executemany is a new long statement for every batch size, which psycopg parses in
+    Python each time (5,000 billing sessions: 700 ms as ``VALUES``, 130 ms as arrays).
+    ``on_conflict`` receives the dialect's insert and returns it with its
+    ``on_conflict_do_*`` clause. The order of returned rows is not promised.
+    """
+    if not rows:
+        return []
+    insert = upsert_insert(session)
+    if session.get_bind().dialect.name != "postgresql":
+        statement = insert(table)
+        if on_conflict is not None:
+            statement = on_conflict(statement)
+        if returning:
+            return list(session.execute(statement.returning(*returning), list(rows)))
+        session.execute(statement, list(rows))
+        return []
+    names = list(rows[0])
+    arrays = select(
+        *(
+            func.unnest(cast_(bindparam(f"values_{name}"), ARRAY(table.c[name].type)))
+            for name in names
+        )
+    )
+    statement = insert(table).from_select(names, arrays)
+    if on_conflict is not None:
+        statement = on_conflict(statement)
+    if returning:
+        statement = statement.returning(*returning)
+    values = {f"values_{name}": [row[name] for row in rows] for name in names}
+    result = session.execute(statement, values)
+    return list(result) if returning else []

@@ -20,14 +20,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from botbill.apps.models import App
 from botbill.events.models import Event
 from botbill.kit.batching import chunked, rows_in
 from botbill.kit.clock import Clock
-from botbill.kit.db import fetch_raw, table_of, unit_of_work
+from botbill.kit.db import fetch_raw, insert_rows, table_of, unit_of_work
 from botbill.kit.instants import SECOND, Micros
 from botbill.metering import service as metering
 from botbill.metering.conversations import ConversationEvent, EventKind
@@ -70,8 +70,7 @@ def record(
         for kind, keys in ((CONVERSATION, conversations), (SEAT, seats))
         for (app, name), t in sorted(keys.items())
     ]
-    if rows:
-        session.execute(insert(_pending), rows)
+    insert_rows(session, _pending, rows)
 
 
 def has_pending(session: Session, *, workspace_id: str) -> bool:

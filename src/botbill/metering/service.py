@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked, rows_in
-from botbill.kit.db import table_of, upsert_insert
+from botbill.kit.db import insert_rows, table_of, upsert_insert
 from botbill.kit.instants import Micros, slot_of
 from botbill.metering import seat_presence
 from botbill.metering.conversations import ConversationEvent, ConversationSession, sessionize
@@ -149,11 +149,11 @@ def apply_conversations(
 
 def _insert_sessions(session: Session, rows: list[dict[str, Any]]) -> list[Rated]:
     """Insert billing sessions; returns the completed ones, to be charged."""
-    inserted = session.execute(
-        table_of(BillingSession)
-        .insert()
-        .returning(_bs.id, _bs.app_id, _bs.type, _bs.start, _bs.completed),
+    inserted = insert_rows(
+        session,
+        table_of(BillingSession),
         rows,
+        returning=(_bs.id, _bs.app_id, _bs.type, _bs.start, _bs.completed),
     )
     return [
         Rated(app_id, row_id, kind, start, 1)
@@ -342,8 +342,7 @@ def apply_seats(
         for i in intervals
         if i not in stored[(app_id, agent_id)]
     ]
-    if rows:
-        session.execute(table.insert(), rows)
+    insert_rows(session, table, rows)
     changed: dict[str, list[Interval]] = defaultdict(list)
     for (app_id, agent_id), intervals in new_sets.items():
         held = stored[(app_id, agent_id)].keys()
@@ -451,21 +450,22 @@ def bump_rollups(session: Session, workspace_id: str, deltas: Deltas) -> None:
         for slot, counts in sorted(per_slot.items())
         if any(counts)
     ]
-    insert = upsert_insert(session)
     for model, rows, keys in (
         (UsageRollup, app_rows, ["workspace_id", "app_id", "slot"]),
         (WorkspaceUsageRollup, workspace_rows, ["workspace_id", "slot"]),
     ):
         table = table_of(model)
-        for start in range(0, len(rows), CHUNK):
-            statement = insert(table)
-            statement = statement.on_conflict_do_update(
+
+        def add_counts(statement: Any, table: Any = table, keys: list[str] = keys) -> Any:
+            return statement.on_conflict_do_update(
                 index_elements=keys,
                 set_={
                     column: table.c[column] + statement.excluded[column] for column in COUNT_COLUMNS
                 },
             )
-            session.execute(statement, rows[start : start + CHUNK])
+
+        for start in range(0, len(rows), CHUNK):
+            insert_rows(session, table, rows[start : start + CHUNK], on_conflict=add_counts)
 
 
 def reset(session: Session, *, workspace_id: str) -> None:

@@ -13,7 +13,7 @@ from typing import Literal, NamedTuple
 from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session
 
-from botbill.kit.db import table_of
+from botbill.kit.db import insert_rows, table_of
 from botbill.kit.instants import Micros
 from botbill.rating.models import RatingQueueEntry
 from botbill.wallet.models import UsageCharge
@@ -34,8 +34,9 @@ class Rated(NamedTuple):
 def enqueue(session: Session, *, workspace_id: str, entries: Sequence[Rated]) -> None:
     if not entries:
         return
-    session.execute(
-        insert(_queue),
+    insert_rows(
+        session,
+        _queue,
         [
             {
                 "workspace_id": workspace_id,
