@@ -105,7 +105,8 @@ def measure(engine: Engine, clock: SystemClock, workspace_id: str) -> None:
             service._session_counts(session, workspace_id=workspace_id, app_id=None, window=span)
 
     def settle() -> None:
-        service.settle(engine, clock, workspace_id=workspace_id)
+        with service.settled_read(engine, clock, workspace_id=workspace_id):
+            pass
 
     def agents() -> None:
         with unit_of_work(engine, write=False) as session:
@@ -136,7 +137,7 @@ def measure(engine: Engine, clock: SystemClock, workspace_id: str) -> None:
     presence_rows()
     timed("presence fetch", presence_rows)
     timed("agents_by_bucket", agents)
-    timed("settle (pending, due)", settle)
+    timed("settled read (pending, due)", settle)
     timed("rollup sums", counts)
     timed("usage_report (sums + agents)", report)
     if engine.dialect.name != "postgresql":

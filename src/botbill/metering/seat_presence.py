@@ -18,8 +18,9 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked, rows_in
-from botbill.kit.db import fetch_raw, table_of, upsert_insert
+from botbill.kit.db import table_of, upsert_insert
 from botbill.kit.instants import SLOT, Micros
+from botbill.kit.slot_buckets import bucket_index, bucket_params
 from botbill.metering.models import AgentSeat, SeatOrdinalCounter, SeatPresence
 from botbill.metering.seats import SeatInterval
 
@@ -169,6 +170,7 @@ def agents_by_bucket(
 ) -> tuple[list[int], int]:
     """Distinct seats per bucket and over all of them: (per bucket, whole range).
 
+    The buckets are a window's: contiguous, each starting on a slot boundary.
     ``open_seats`` are (ordinal, start) of seats still held, counted up to ``now``.
     """
     if not bucket_bounds:
@@ -176,31 +178,23 @@ def agents_by_bucket(
     starts = [start for start, _ in bucket_bounds]
     first_slot, end_slot = bucket_bounds[0][0] // SLOT, (bucket_bounds[-1][1] + SLOT - 1) // SLOT
     presence = table_of(SeatPresence).c
-    bitmaps = [0] * len(bucket_bounds)
+    dialect = session.get_bind().dialect.name
+    bucket = bucket_index(presence.slot, len(starts), dialect)
+    # Each distinct bitmap of a bucket once, found by the database: a seat held for
+    # hours repeats one bitmap slot after slot.
     query = (
-        select(presence.slot, presence.seats)
+        select(bucket, presence.seats)
         .where(
             presence.workspace_id == workspace_id,
             presence.slot >= first_slot,
             presence.slot < end_slot,
         )
-        .order_by(presence.slot)
+        .distinct()
     )
-    # Rows come in slot order: walk the buckets alongside, and OR each distinct bitmap
-    # of a bucket once (a seat held for hours repeats one bitmap slot after slot).
-    distinct: list[set[bytes]] = [set() for _ in bucket_bounds]
-    index = 0
-    for slot, blob in fetch_raw(session, query):
-        instant = slot * SLOT
-        while index < len(bucket_bounds) and instant >= bucket_bounds[index][1]:
-            index += 1
-        if index == len(bucket_bounds):
-            break
-        if instant >= bucket_bounds[index][0]:
-            distinct[index].add(bytes(blob))
-    for index, blobs in enumerate(distinct):
-        for blob in blobs:
-            bitmaps[index] |= to_bitmap(blob)
+    bitmaps = [0] * len(bucket_bounds)
+    params = bucket_params([start // SLOT for start in starts], dialect)
+    for index, blob in session.execute(query, params):
+        bitmaps[index] |= to_bitmap(blob)
     ends = [end for _, end in bucket_bounds]
     for ordinal, since in open_seats:
         bit = 1 << ordinal

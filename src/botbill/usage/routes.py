@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 
 from botbill.apps.service import get_app
 from botbill.kit.clock import Clock
-from botbill.kit.db import unit_of_work
 from botbill.kit.instants import to_micros
 from botbill.kit.pagination import (
     CursorQuery,
@@ -70,8 +69,7 @@ def usage_query(
 
 
 def _usage(caller: Caller, engine: Engine, clock: Clock, query: UsageQuery) -> UsageReport:
-    service.settle(engine, clock, workspace_id=caller.workspace_id)
-    with unit_of_work(engine, write=False) as session:
+    with service.settled_read(engine, clock, workspace_id=caller.workspace_id) as session:
         workspace = get_workspace(session, caller.workspace_id)
         if query.app_id is not None:
             get_app(session, caller.workspace_id, query.app_id)
@@ -145,8 +143,7 @@ def list_billing_sessions(
         raise Invalid.at(["query", "to"], "'to' is before 'from'")
     position = decode_cursor(cursor, arity=2)
     after = (int(position[0]), int(position[1])) if position else None
-    service.settle(engine, clock, workspace_id=caller.workspace_id)
-    with unit_of_work(engine, write=False) as session:
+    with service.settled_read(engine, clock, workspace_id=caller.workspace_id) as session:
         if app_id is not None:
             get_app(session, caller.workspace_id, app_id)
         rows = service.billing_sessions(

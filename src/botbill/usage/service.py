@@ -2,51 +2,60 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Engine,
-    Integer,
-    bindparam,
-    case,
-    func,
-    literal,
-    or_,
-    select,
-)
-from sqlalchemy.dialects.postgresql import ARRAY
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from botbill.kit.clock import Clock
 from botbill.kit.db import table_of, unit_of_work
 from botbill.kit.instants import SLOT, Micros, from_micros
+from botbill.kit.slot_buckets import bucket_index, bucket_params
 from botbill.metering import pending
 from botbill.metering.jobs import run_completion
 from botbill.metering.models import (
     AgentSeat,
     BillingSession,
+    Conversation,
+    PendingMetering,
     SeatInterval,
     UsageRollup,
     WorkspaceUsageRollup,
 )
 from botbill.metering.seat_presence import agents_by_bucket
-from botbill.metering.service import has_due
 from botbill.usage.buckets import Window, local_iso
 from botbill.usage.schemas import BillingSessionOut, UsageCounts, UsagePoint, UsageReport
 
 
-def settle(engine: Engine, clock: Clock, *, workspace_id: str) -> None:
-    """Meter this workspace's pending events, then complete its sessions that went idle
-    since the job last ran.
+@contextmanager
+def settled_read(engine: Engine, clock: Clock, *, workspace_id: str) -> Iterator[Session]:
+    """A read transaction that reflects every event ingested before it began.
 
-    The jobs run every few seconds; settling here makes every answer reflect every event
-    ingested before it, exact at its ``now``.
+    The jobs meter pending events and complete idle sessions every few seconds; a read
+    that finds either waiting for its workspace does that work first, so its answer is
+    exact at its ``now``. In the usual case there is none, and the check (one statement)
+    and the read share one transaction.
     """
-    pending.settle(engine, clock, workspace_id=workspace_id)
     with unit_of_work(engine, write=False) as session:
-        due = has_due(session, workspace_id=workspace_id, now=clock.now())
-    if due:
-        run_completion(engine, clock, workspace_id=workspace_id)
+        if not _unsettled(session, workspace_id=workspace_id, now=clock.now()):
+            yield session
+            return
+    pending.settle(engine, clock, workspace_id=workspace_id)
+    run_completion(engine, clock, workspace_id=workspace_id)
+    with unit_of_work(engine, write=False) as session:
+        yield session
+
+
+def _unsettled(session: Session, *, workspace_id: str, now: Micros) -> bool:
+    p, c = table_of(PendingMetering).c, table_of(Conversation).c
+    pending_rows, due = session.execute(
+        select(
+            exists().where(p.workspace_id == workspace_id),
+            exists().where(c.workspace_id == workspace_id, c.due_at <= now),
+        )
+    ).one()
+    return bool(pending_rows or due)
 
 
 def usage_report(
@@ -99,12 +108,8 @@ def usage_report(
 def _session_counts(
     session: Session, *, workspace_id: str, app_id: str | None, window: Window
 ) -> list[list[int]]:
-    """Usage, alert and voice sessions per bucket, summed by the database.
-
-    Bucket boundaries are 15-minute slots, so a balanced CASE over the boundaries gives
-    each rollup row its bucket in a few comparisons, and only one row per bucket comes
-    back, however long the window.
-    """
+    """Usage, alert and voice sessions per bucket, summed by the database: one row per
+    bucket comes back, however long the window."""
     if not window.buckets:
         return []
     if app_id is None:
@@ -113,14 +118,9 @@ def _session_counts(
     else:
         r = table_of(UsageRollup).c
         scope = (r.workspace_id == workspace_id) & (r.app_id == app_id)
+    dialect = session.get_bind().dialect.name
     bounds = [bucket.start // SLOT for bucket in window.buckets]
-    if session.get_bind().dialect.name == "postgresql":
-        # One array parameter: a CASE with a literal per boundary makes a statement long
-        # enough that psycopg re-parses it on every call (3 ms of a 24-hour query).
-        thresholds = bindparam("bounds", bounds, type_=ARRAY(BigInteger))
-        bucket = (func.width_bucket(r.slot, thresholds) - 1).label("bucket")
-    else:
-        bucket = _bucket_of(r.slot, bounds, 0, len(bounds)).label("bucket")
+    bucket = bucket_index(r.slot, len(bounds), dialect).label("bucket")
     query = (
         select(
             bucket,
@@ -132,22 +132,9 @@ def _session_counts(
         .group_by(bucket)
     )
     sums = [[0, 0, 0] for _ in window.buckets]
-    for index, usage, alert, voice in session.execute(query):
+    for index, usage, alert, voice in session.execute(query, bucket_params(bounds, dialect)):
         sums[int(index)] = [int(usage), int(alert), int(voice)]
     return sums
-
-
-def _bucket_of(
-    slot: ColumnElement[int], bounds: list[int], low: int, high: int
-) -> ColumnElement[int]:
-    """The index of the bucket holding ``slot``, among buckets ``low..high-1``."""
-    if high - low == 1:
-        return literal(low, Integer)
-    middle = (low + high) // 2
-    return case(
-        (slot < literal(bounds[middle], BigInteger), _bucket_of(slot, bounds, low, middle)),
-        else_=_bucket_of(slot, bounds, middle, high),
-    )
 
 
 def _open_seats(
