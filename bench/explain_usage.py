@@ -113,10 +113,10 @@ def measure(engine: Engine, clock: SystemClock, workspace_id: str) -> None:
             agents_by_bucket(
                 session,
                 workspace_id=workspace_id,
-                app_id=None,
+                mask=None,
                 bucket_bounds=[(bucket.start, bucket.end) for bucket in span.buckets],
                 open_seats=service._open_seats(
-                    session, workspace_id=workspace_id, app_id=None, window=span
+                    session, workspace_id=workspace_id, app_id=None, window=span, ordinal_of=None
                 ),
                 now=clock.now(),
             )

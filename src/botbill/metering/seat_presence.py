@@ -163,7 +163,7 @@ def agents_by_bucket(
     session: Session,
     *,
     workspace_id: str,
-    app_id: str | None,
+    mask: int | None,
     bucket_bounds: Sequence[tuple[Micros, Micros]],
     open_seats: Sequence[tuple[int, Micros]],
     now: Micros,
@@ -171,7 +171,8 @@ def agents_by_bucket(
     """Distinct seats per bucket and over all of them: (per bucket, whole range).
 
     The buckets are a window's: contiguous, each starting on a slot boundary.
-    ``open_seats`` are (ordinal, start) of seats still held, counted up to ``now``.
+    ``open_seats`` are (ordinal, start) of seats still held, counted up to ``now``;
+    ``mask`` keeps one app's seats (its ordinals' bits), None all of the workspace's.
     """
     if not bucket_bounds:
         return [], 0
@@ -203,21 +204,9 @@ def agents_by_bucket(
             start, end = bucket_bounds[index]
             if max(since, start) < min(now, end):
                 bitmaps[index] |= bit
-    if app_id is not None:
-        mask = app_mask(session, workspace_id=workspace_id, app_id=app_id)
+    if mask is not None:
         bitmaps = [bits & mask for bits in bitmaps]
     union = 0
     for bits in bitmaps:
         union |= bits
     return [bits.bit_count() for bits in bitmaps], union.bit_count()
-
-
-def app_mask(session: Session, *, workspace_id: str, app_id: str) -> int:
-    seats = table_of(AgentSeat).c
-    mask = 0
-    query = select(seats.ordinal).where(
-        seats.workspace_id == workspace_id, seats.app_id == app_id, seats.ordinal.is_not(None)
-    )
-    for (ordinal,) in session.execute(query):
-        mask |= 1 << ordinal
-    return mask

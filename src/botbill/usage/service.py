@@ -62,13 +62,8 @@ def usage_report(
     session: Session, *, workspace_id: str, app_id: str | None, window: Window, now: Micros
 ) -> UsageReport:
     sums = _session_counts(session, workspace_id=workspace_id, app_id=app_id, window=window)
-    agents, agents_total = agents_by_bucket(
-        session,
-        workspace_id=workspace_id,
-        app_id=app_id,
-        bucket_bounds=[(bucket.start, bucket.end) for bucket in window.buckets],
-        open_seats=_open_seats(session, workspace_id=workspace_id, app_id=app_id, window=window),
-        now=now,
+    agents, agents_total = _agents(
+        session, workspace_id=workspace_id, app_id=app_id, window=window, now=now
     )
     series = []
     for index, bucket in enumerate(window.buckets):
@@ -137,8 +132,51 @@ def _session_counts(
     return sums
 
 
+def _agents(
+    session: Session, *, workspace_id: str, app_id: str | None, window: Window, now: Micros
+) -> tuple[list[int], int]:
+    """Distinct seats per bucket and over the window (SPEC §2.6)."""
+    mask = None
+    ordinal_of = None
+    if app_id is not None:
+        ordinal_of = _ordinals(session, workspace_id=workspace_id, app_id=app_id)
+        if not ordinal_of:  # an app that never had a seat (most bots): nothing more to read
+            return [0] * len(window.buckets), 0
+        mask = 0
+        for ordinal in ordinal_of.values():
+            mask |= 1 << ordinal
+    return agents_by_bucket(
+        session,
+        workspace_id=workspace_id,
+        mask=mask,
+        bucket_bounds=[(bucket.start, bucket.end) for bucket in window.buckets],
+        open_seats=_open_seats(
+            session, workspace_id=workspace_id, app_id=app_id, window=window, ordinal_of=ordinal_of
+        ),
+        now=now,
+    )
+
+
+def _ordinals(
+    session: Session, *, workspace_id: str, app_id: str | None
+) -> dict[tuple[str, str], int]:
+    """The seat ordinal of each (app, agent) of the workspace, or of one app."""
+    a = table_of(AgentSeat).c
+    query = select(a.app_id, a.agent_id, a.ordinal).where(
+        a.workspace_id == workspace_id, a.ordinal.is_not(None)
+    )
+    if app_id is not None:
+        query = query.where(a.app_id == app_id)
+    return {(app, agent): ordinal for app, agent, ordinal in session.execute(query)}
+
+
 def _open_seats(
-    session: Session, *, workspace_id: str, app_id: str | None, window: Window
+    session: Session,
+    *,
+    workspace_id: str,
+    app_id: str | None,
+    window: Window,
+    ordinal_of: dict[tuple[str, str], int] | None,
 ) -> list[tuple[int, Micros]]:
     """(ordinal, start) of the seats still held that began before the window ends.
 
@@ -154,15 +192,12 @@ def _open_seats(
     held = list(session.execute(query))
     if not held:
         return []
-    a = table_of(AgentSeat).c
-    seats = select(a.app_id, a.agent_id, a.ordinal).where(a.workspace_id == workspace_id)
-    if app_id is not None:
-        seats = seats.where(a.app_id == app_id)
-    ordinal_of = {(app, agent): ordinal for app, agent, ordinal in session.execute(seats)}
+    if ordinal_of is None:
+        ordinal_of = _ordinals(session, workspace_id=workspace_id, app_id=app_id)
     return [
         (ordinal_of[(app, agent)], start)
         for app, agent, start in held
-        if ordinal_of.get((app, agent)) is not None
+        if (app, agent) in ordinal_of
     ]
 
 
