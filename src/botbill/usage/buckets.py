@@ -133,6 +133,7 @@ def bucket_index(window: Window) -> Callable[[int], int]:
     return index
 
 
+@lru_cache(maxsize=4096)  # bucket bounds repeat from one request to the next
 def local_iso(instant: Micros, tz: str) -> str:
     """RFC 3339 with the local offset, e.g. ``2026-11-21T00:00:00+05:30``."""
     local = from_micros(instant).astimezone(_zone(tz))
@@ -205,7 +206,8 @@ def _hour_key(instant: Micros, zone: ZoneInfo) -> tuple[date, int, timedelta | N
     return local.date(), local.hour, local.utcoffset()
 
 
-def _hour_starts(start: Micros, end: Micros, zone: ZoneInfo) -> list[Micros]:
+@lru_cache(maxsize=256)  # a 24-hour window moves by a slot every 15 minutes
+def _hour_starts(start: Micros, end: Micros, zone: ZoneInfo) -> tuple[Micros, ...]:
     """Every slot boundary in ``[start, end)`` where a new local hour begins."""
     starts: list[Micros] = []
     previous = _hour_key(start - SLOT, zone)
@@ -214,7 +216,7 @@ def _hour_starts(start: Micros, end: Micros, zone: ZoneInfo) -> list[Micros]:
         if key != previous:
             starts.append(instant)
         previous = key
-    return starts
+    return tuple(starts)
 
 
 def _slots(start: Micros, end: Micros) -> list[Micros]:
