@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
+    any_,
     bindparam,
     create_engine,
     event,
@@ -224,3 +225,14 @@ def insert_rows(
     values = {f"values_{name}": [row[name] for row in rows] for name in names}
     result = session.execute(statement, values)
     return list(result) if returning else []
+
+
+def among(
+    session: Session, column: ColumnElement[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """``column IN values``, as PostgreSQL's ``column = ANY(:array)`` there: one statement
+    text whatever the number of values, where each new length of an ``IN`` list is a new
+    text that psycopg parses in Python (a 500-id delete: 6 ms)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)

@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, bindparam, func, insert, select, update
+from sqlalchemy import BigInteger, bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked
-from botbill.kit.db import table_of
+from botbill.kit.db import insert_rows, table_of
 from botbill.kit.instants import Micros
 from botbill.kit.problems import NotFound
 from botbill.orders.providers import CardProvider, card_provider
@@ -146,17 +146,23 @@ def _stored_charges(session: Session, workspace_id: str, ids: Sequence[int]) -> 
     postgresql = session.get_bind().dialect.name == "postgresql"
     for part in chunked(ids, CHUNK):
         if postgresql:
-            # Driven by the ids (a nested loop of primary-key lookups), whatever the
-            # statistics say: with an IN list, a table filling faster than autovacuum
-            # analyzes it was scanned whole for every chunk (140 ms each at 50k rows).
-            wanted = func.unnest(bindparam("ids", list(part), type_=ARRAY(BigInteger)))
-            ids_table = wanted.table_valued("id").render_derived(name="wanted")
-            query = select(*columns).select_from(
-                ids_table.join(
-                    _charges,
-                    (c.workspace_id == workspace_id) & (c.billing_session_id == ids_table.c.id),
-                )
+            # One primary-key lookup per id, whatever the statistics say. This table
+            # fills faster than autovacuum analyzes it, and with stale statistics every
+            # plain form read all the workspace's charges: an IN list, a join on
+            # unnest(ids), ``= ANY(ids)`` (8 to 60 ms at 47k rows). A LATERAL subquery
+            # with an OFFSET cannot be merged into a join, so each id probes the key.
+            wanted = (
+                func.unnest(bindparam("ids", list(part), type_=ARRAY(BigInteger)))
+                .table_valued("id")
+                .render_derived(name="wanted")
             )
+            charge = (
+                select(*columns)
+                .where(c.workspace_id == workspace_id, c.billing_session_id == wanted.c.id)
+                .offset(0)
+                .lateral("charge")
+            )
+            query = select(*charge.c).select_from(wanted.join(charge, true()))
         else:
             query = select(*columns).where(
                 c.workspace_id == workspace_id, c.billing_session_id.in_(part)
@@ -245,7 +251,7 @@ def _rate_app(
             .values(refunded_at=now)
         )
     for rows in chunked(new_rows, CHUNK):
-        session.execute(insert(_charges), list(rows))
+        insert_rows(session, _charges, rows)
     for kind, amount in ((EntryKind.USAGE, -debit), (EntryKind.USAGE_REFUND, credit)):
         if amount:
             book(

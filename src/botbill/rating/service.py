@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked
 from botbill.kit.clock import Clock
-from botbill.kit.db import table_of, unit_of_work
+from botbill.kit.db import among, table_of, unit_of_work
 from botbill.kit.instants import Micros
 from botbill.metering.jobs import run_completion
 from botbill.metering.models import BillingSession
@@ -104,7 +104,7 @@ def drain(
             continue
         done += row_ids[(ws, app)]
     for ids in chunked(done, CHUNK):
-        session.execute(delete(_queue).where(q.id.in_(ids)))
+        session.execute(delete(_queue).where(among(session, q.id, ids)))
     return len(done)
 
 
@@ -113,7 +113,7 @@ def _completed(session: Session, workspace_id: str, ids: list[int]) -> set[int]:
     for part in chunked(ids, CHUNK):
         # By primary key alone: with the workspace in the WHERE clause SQLite would walk
         # the workspace's index instead; the workspace is checked here.
-        query = select(_bs.id, _bs.workspace_id, _bs.completed).where(_bs.id.in_(part))
+        query = select(_bs.id, _bs.workspace_id, _bs.completed).where(among(session, _bs.id, part))
         found.update(
             row_id
             for row_id, ws, completed in session.execute(query)
