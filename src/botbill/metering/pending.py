@@ -27,7 +27,7 @@ from botbill.apps.models import App
 from botbill.events.models import Event
 from botbill.kit.batching import chunked, rows_in
 from botbill.kit.clock import Clock
-from botbill.kit.db import fetch_raw, insert_rows, table_of, unit_of_work
+from botbill.kit.db import among, fetch_raw, insert_rows, table_of, unit_of_work
 from botbill.kit.instants import SECOND, Micros
 from botbill.metering import service as metering
 from botbill.metering.conversations import ConversationEvent, EventKind
@@ -116,7 +116,7 @@ def drain(
             now=now,
         )
     for ids in chunked([row[0] for row in rows], metering.CHUNK):
-        session.execute(delete(_pending).where(p.id.in_(ids)))
+        session.execute(delete(_pending).where(among(session, p.id, ids)))
     return len(rows)
 
 
@@ -200,7 +200,9 @@ def conversation_histories(
     )
     # One column in the IN list: SQLite uses an index for it, not for a row-value IN.
     for names in chunked(sorted({name for _, name in wanted}), HISTORY_CHUNK):
-        query = select(*columns).where(t.workspace_id == workspace_id, t.conversation_id.in_(names))
+        query = select(*columns).where(
+            t.workspace_id == workspace_id, among(session, t.conversation_id, names)
+        )
         # Straight from the DB-API cursor: plain strings and integers, thousands of rows.
         for (
             app_id,

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked, rows_in
-from botbill.kit.db import insert_rows, table_of, upsert_insert
+from botbill.kit.db import among, insert_rows, table_of, upsert_insert
 from botbill.kit.instants import Micros, slot_of
 from botbill.metering import seat_presence
 from botbill.metering.conversations import ConversationEvent, ConversationSession, sessionize
@@ -133,7 +133,9 @@ def apply_conversations(
         if signature[9]:
             moves[(signature[0], slot_of(signature[7]))][COLUMN_OF_TYPE[signature[2]]] += 1
     for start in range(0, len(gone), CHUNK):
-        session.execute(delete(BillingSession).where(_bs.id.in_(gone[start : start + CHUNK])))
+        session.execute(
+            delete(BillingSession).where(among(session, _bs.id, gone[start : start + CHUNK]))
+        )
     to_rate = [
         Rated(signature[0], row_id, signature[2], signature[7], -1)
         for signature, row_id in stored.items()
@@ -206,7 +208,7 @@ def _stored_signatures(
             _bs.end,
             _bs.completed,
             _bs.id,
-        ).where(_bs.workspace_id == workspace_id, _bs.conversation_id.in_(names))
+        ).where(_bs.workspace_id == workspace_id, among(session, _bs.conversation_id, names))
         for row in session.execute(query):
             if (row[0], row[1]) in wanted:
                 stored[tuple(row[:10])] = row[10]
@@ -329,7 +331,7 @@ def apply_seats(
         if interval not in new_sets[key]
     ]
     for ids in chunked(gone, CHUNK):
-        session.execute(delete(SeatInterval).where(table.c.id.in_(ids)))
+        session.execute(delete(SeatInterval).where(among(session, table.c.id, ids)))
     rows = [
         {
             "workspace_id": workspace_id,
@@ -388,7 +390,9 @@ def complete_due(
         to_rate: list[Rated] = []
         for names in chunked(sorted({name for _, name in wanted}), CHUNK):
             query = select(_bs.id, _bs.app_id, _bs.conversation_id, _bs.type, _bs.start).where(
-                _bs.workspace_id == ws, _bs.conversation_id.in_(names), _bs.completed.is_(False)
+                _bs.workspace_id == ws,
+                among(session, _bs.conversation_id, names),
+                _bs.completed.is_(False),
             )
             for row in session.execute(query):
                 if (row.app_id, row.conversation_id) in wanted:
@@ -396,7 +400,9 @@ def complete_due(
                     to_rate.append(Rated(row.app_id, row.id, row.type, row.start, 1))
                     deltas[(row.app_id, slot_of(row.start))][COLUMN_OF_TYPE[row.type]] += 1
         for ids in chunked(opened, CHUNK):
-            session.execute(update(BillingSession).where(_bs.id.in_(ids)).values(completed=True))
+            session.execute(
+                update(BillingSession).where(among(session, _bs.id, ids)).values(completed=True)
+            )
         session.execute(
             update(table)
             .where(

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked
-from botbill.kit.db import insert_rows, table_of
+from botbill.kit.db import among, insert_rows, table_of
 from botbill.kit.instants import Micros
 from botbill.kit.problems import NotFound
 from botbill.orders.providers import CardProvider, card_provider
@@ -247,7 +247,10 @@ def _rate_app(
     for ids in chunked(refunded_ids, CHUNK):
         session.execute(
             update(_charges)
-            .where(_charges.c.workspace_id == workspace.id, _charges.c.billing_session_id.in_(ids))
+            .where(
+                _charges.c.workspace_id == workspace.id,
+                among(session, _charges.c.billing_session_id, ids),
+            )
             .values(refunded_at=now)
         )
     for rows in chunked(new_rows, CHUNK):
