@@ -64,6 +64,31 @@ USUAL_TEXTS = ["runtime-a", "x" * 256, "é"]
 ODD_TEXTS = ["x" * 257, "", "n\x00ul", None, 12, False]
 
 
+# Times built from parts, each sometimes out of range: a date, a time, a fraction of 0
+# to 7 digits, an offset.
+BUILT_TIMES = st.builds(
+    lambda y, mo, d, h, mi, s, fraction, offset: (
+        f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}{fraction}{offset}"
+    ),
+    st.integers(0, 9999),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 24),
+    st.integers(0, 60),
+    st.integers(0, 60),
+    st.integers(0, 7).map(lambda digits: "." + "5" * digits if digits else ""),
+    st.one_of(
+        st.just("Z"),
+        st.builds(
+            lambda sign, oh, om: f"{sign}{oh:02d}:{om:02d}",
+            st.sampled_from("+-"),
+            st.integers(0, 25),
+            st.integers(0, 60),
+        ),
+    ),
+)
+
+
 def field(usual: list[Any], odd: list[Any]) -> st.SearchStrategy[Any]:
     """A usual value nine times in ten, else an odd one or the field left out."""
     return st.integers(0, 9).flatmap(
@@ -112,7 +137,7 @@ def raw_events(draw: st.DrawFn) -> Any:
                 ["support-bot", "a" * 64, "A_b-9"], ["a" * 65, "bad bot", "", "bot\n", "ボット", 5]
             )
         ),
-        "time": draw(field(USUAL_TIMES, ODD_TIMES)),
+        "time": draw(st.one_of(field(USUAL_TIMES, ODD_TIMES), BUILT_TIMES)),
         "datacontenttype": draw(optional(["application/json", None], [3])),
         "dataschema": draw(optional(["https://example.com/s", None], [3])),
         "region": draw(optional(["eu", 7, None], [])),

@@ -67,10 +67,13 @@ def model_record(event: AnyEvent, raw: dict[str, Any]) -> EventRecord:
 
 # --- the common shape, without models -------------------------------------------------
 
+# Offsets up to ±23:59 (datetime.fromisoformat would take "+05:60" as +06:00; the models
+# refuse it). Out-of-range dates and times make fromisoformat raise.
 _TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})"
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)",
+    re.ASCII,
 ).fullmatch
-_APP = re.compile(r"[a-zA-Z0-9_-]{1,64}").fullmatch
+_APP = re.compile(r"[a-zA-Z0-9_-]{1,64}", re.ASCII).fullmatch
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CHANNELS = (None, "chat", "voice")
 _SENDERS = ("user", "bot", "agent")
