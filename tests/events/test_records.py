@@ -162,6 +162,18 @@ def by_models(raw: Any) -> EventRecord | None:
         return None
 
 
+def envelope(kind: str, **fields: Any) -> dict[str, Any]:
+    """A valid event of ``kind`` with the usual attributes, ``fields`` added or replaced."""
+    return {
+        "specversion": "1.0",
+        "id": "e-1",
+        "source": "runtime-a",
+        "type": kind,
+        "subject": "support-bot",
+        "time": "2026-11-26T09:30:12Z",
+    } | fields
+
+
 @settings(max_examples=2000, deadline=None)
 @given(raw_events())
 def test_plain_record_accepts_only_what_the_models_accept_and_gives_their_record(
@@ -175,16 +187,12 @@ def test_plain_record_accepts_only_what_the_models_accept_and_gives_their_record
 def test_generated_cases_reach_both_outcomes() -> None:
     """The strategy above is not vacuous: it finds plain events and events the models
     alone accept (checked on hand-picked cases, not by luck of the draw)."""
-    event = {
-        "specversion": "1.0",
-        "id": "e-1",
-        "source": "runtime-a",
-        "type": "conversation.message",
-        "subject": "support-bot",
-        "time": "2026-11-26T09:30:12.5+05:30",
-        "region": "eu",
-        "data": {"conversation_id": "c-1", "sender": "user", "note": "kept"},
-    }
+    event = envelope(
+        "conversation.message",
+        time="2026-11-26T09:30:12.5+05:30",
+        region="eu",
+        data={"conversation_id": "c-1", "sender": "user", "note": "kept"},
+    )
     plain = plain_record(event)
     assert plain == by_models(event)
     assert plain is not None
@@ -202,14 +210,7 @@ def test_generated_cases_reach_both_outcomes() -> None:
 
 
 def test_alert_without_data_reads_as_empty_data() -> None:
-    alert = {
-        "specversion": "1.0",
-        "id": "a-1",
-        "source": "runtime-a",
-        "type": "alert.delivered",
-        "subject": "support-bot",
-        "time": "2026-11-26T09:30:12Z",
-    }
+    alert = envelope("alert.delivered", id="a-1")
     plain = plain_record(alert)
     assert plain is not None
     assert plain.data == "{}"
@@ -225,15 +226,7 @@ def test_every_demo_event_takes_the_plain_path() -> None:
 
 
 def test_a_batch_mixing_both_forms_keeps_order_and_values() -> None:
-    first = {
-        "specversion": "1.0",
-        "id": "e-1",
-        "source": "runtime-a",
-        "type": "conversation.started",
-        "subject": "support-bot",
-        "time": "2026-11-26T09:30:12Z",
-        "data": {"conversation_id": "c-1"},
-    }
+    first = envelope("conversation.started", data={"conversation_id": "c-1"})
     second = first | {"id": "e-2", "time": "2026-11-26t09:31:12z"}
     records = parse_events(
         orjson.dumps([first, second]), content_type=BATCH, headers={}, max_events=10
@@ -244,15 +237,7 @@ def test_a_batch_mixing_both_forms_keeps_order_and_values() -> None:
 
 
 def test_a_bad_event_among_plain_ones_is_reported_by_the_models() -> None:
-    good = {
-        "specversion": "1.0",
-        "id": "e-1",
-        "source": "runtime-a",
-        "type": "conversation.message",
-        "subject": "support-bot",
-        "time": "2026-11-26T09:30:12Z",
-        "data": {"conversation_id": "c-1", "sender": "user"},
-    }
+    good = envelope("conversation.message", data={"conversation_id": "c-1", "sender": "user"})
     bad = good | {"id": "e-2", "data": {"conversation_id": "c-1", "sender": "human"}}
     with pytest.raises(Invalid) as raised:
         parse_events(orjson.dumps([good, bad]), content_type=BATCH, headers={}, max_events=10)

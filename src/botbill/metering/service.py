@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked, rows_in
@@ -461,17 +462,17 @@ def bump_rollups(session: Session, workspace_id: str, deltas: Deltas) -> None:
         (WorkspaceUsageRollup, workspace_rows, ["workspace_id", "slot"]),
     ):
         table = table_of(model)
-
-        def add_counts(statement: Any, table: Any = table, keys: list[str] = keys) -> Any:
-            return statement.on_conflict_do_update(
-                index_elements=keys,
-                set_={
-                    column: table.c[column] + statement.excluded[column] for column in COUNT_COLUMNS
-                },
-            )
-
+        add = partial(_add_counts, table, keys)
         for start in range(0, len(rows), CHUNK):
-            insert_rows(session, table, rows[start : start + CHUNK], on_conflict=add_counts)
+            insert_rows(session, table, rows[start : start + CHUNK], on_conflict=add)
+
+
+def _add_counts(table: Table, keys: list[str], statement: Any) -> Any:
+    """An upsert that adds the counts to a row already there."""
+    return statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={column: table.c[column] + statement.excluded[column] for column in COUNT_COLUMNS},
+    )
 
 
 def reset(session: Session, *, workspace_id: str) -> None:
