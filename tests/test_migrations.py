@@ -109,3 +109,53 @@ def test_running_balances_start_from_the_ledger(tmp_path: Path) -> None:
         assert [tuple(row) for row in rows] == [("a", 24_880, 3), ("b", 10_000, 1)]
     finally:
         engine.dispose()
+
+
+def test_rollups_and_seat_presence_are_clustered_on_sqlite_and_keep_their_rows(
+    tmp_path: Path,
+) -> None:
+    """The WITHOUT ROWID rebuild keeps every row, and its downgrade gives rowid tables back."""
+    engine = build_engine(f"sqlite:///{tmp_path / 'botbill.db'}")
+    config = alembic_config(engine)
+    rows = {
+        "seat_presence": "('ws_1', 7, x'05'), ('ws_1', 8, x'01')",
+        "usage_rollups": "('ws_1', 'a', 7, 3, 1, 0), ('ws_1', 'b', 7, 1, 0, 2)",
+        "workspace_usage_rollups": "('ws_1', 7, 4, 1, 2)",
+    }
+
+    def clustered() -> dict[str, bool]:
+        with engine.connect() as connection:
+            return {
+                name: "WITHOUT ROWID"
+                in connection.execute(
+                    text("SELECT sql FROM sqlite_master WHERE name = :name"), {"name": name}
+                ).scalar_one()
+                for name in rows
+            }
+
+    def contents() -> dict[str, list[tuple[object, ...]]]:
+        with engine.connect() as connection:
+            return {
+                name: sorted(
+                    tuple(row) for row in connection.execute(text(f"SELECT * FROM {name}"))
+                )
+                for name in rows
+            }
+
+    try:
+        command.upgrade(config, "4a8f35c5ff3c")  # the revision before the rebuild
+        with engine.begin() as connection:
+            for name, values in rows.items():
+                connection.execute(text(f"INSERT INTO {name} VALUES {values}"))
+        before = contents()
+        assert clustered() == dict.fromkeys(rows, False)
+
+        command.upgrade(config, "b21bb0b1a3d1")
+        assert clustered() == dict.fromkeys(rows, True)
+        assert contents() == before
+
+        command.downgrade(config, "-1")
+        assert clustered() == dict.fromkeys(rows, False)
+        assert contents() == before
+    finally:
+        engine.dispose()

@@ -81,6 +81,7 @@ class UsageRollup(Base):
     """Completed billing sessions per app and 15-minute UTC slot (by their start)."""
 
     __tablename__ = "usage_rollups"
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered on its key
 
     workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -94,6 +95,7 @@ class WorkspaceUsageRollup(Base):
     """The same counts summed over a workspace's apps, for the all-apps views."""
 
     __tablename__ = "workspace_usage_rollups"
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered on its key
 
     workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -127,6 +129,7 @@ class SeatPresence(Base):
     """The seats held in one 15-minute slot, one bit per seat ordinal (closed seats only)."""
 
     __tablename__ = "seat_presence"
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered on its key
 
     workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
