@@ -181,47 +181,60 @@ class Server:
 # --- ingest ------------------------------------------------------------------------------
 
 
-def bench_ingest(kind: str, work: Path, size: Size) -> dict[str, float]:
-    db = Database(kind, work, "ingest")
-    try:
-        apps = bench_apps(50)
-        _, key = make_workspace(db, [app.id for app in apps])
-        stream = events(
-            apps=apps, now=now_micros() - 10 * 60 * SECOND, days=30, target=size.ingest_events
+INGEST_APPS = 50
+
+
+@dataclass(frozen=True)
+class IngestData:
+    """The ingest measurement's events: as lines (for the baseline) and as prepared
+    1,000-event request bodies (for the client)."""
+
+    lines: Path
+    bodies: Path
+    count: int
+
+
+def write_ingest_data(work: Path, size: Size) -> IngestData:
+    """Generated once, for every database: each measures the same events."""
+    path, bodies = work / "ingest.jsonl", work / "ingest-bodies"
+    stream = events(
+        apps=bench_apps(INGEST_APPS),
+        now=now_micros() - 10 * 60 * SECOND,
+        days=30,
+        target=size.ingest_events,
+    )
+    count = write(path, stream)
+    bodies.mkdir(exist_ok=True)
+    lines = path.read_bytes().splitlines()
+    for start in range(0, len(lines), 1000):
+        body = b"[" + b",".join(lines[start : start + 1000]) + b"]"
+        (bodies / f"{start:09d}.json").write_bytes(body)
+    return IngestData(path, bodies, count)
+
+
+def bench_ingest(db: Database, key: str, data: IngestData) -> dict[str, float]:
+    """Events/s through the server, then the baseline, on a workspace made beforehand."""
+    with Server(db) as server:
+        client = subprocess.run(
+            [sys.executable, "-m", "bench.client", server.url, key, str(data.bodies)],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
         )
-        path = work / "ingest.jsonl"
-        count = write(path, stream)
-        bodies = work / "ingest-bodies"
-        bodies.mkdir(exist_ok=True)
-        lines = path.read_bytes().splitlines()
-        files = []
-        for start in range(0, len(lines), 1000):
-            file = bodies / f"{start:09d}.json"
-            file.write_bytes(b"[" + b",".join(lines[start : start + 1000]) + b"]")
-            files.append(file)
-        with Server(db) as server:
-            client = subprocess.run(
-                [sys.executable, "-m", "bench.client", server.url, key, str(bodies)],
-                cwd=ROOT,
-                capture_output=True,
-                check=True,
-            )
-        result = json.loads(client.stdout)
-        rate = result["events"] / result["seconds"]
-        baseline = baseline_append(db, lines)
-        log(
-            f"[{kind}] ingest: {count} events over HTTP in {result['seconds']:.1f} s"
-            f" (posts {result['posting_seconds']:.1f} s, then metering of what was still"
-            f" pending) = {rate:,.0f} events/s"
-        )
-        log(f"[{kind}] ingest baseline (executemany into a bare table): {baseline:,.0f} events/s")
-        return {
-            "ingest_events_per_s": round(rate),
-            "ingest_baseline_events_per_s": round(baseline),
-            "ingest_baseline_ratio": round(rate / baseline, 3),
-        }
-    finally:
-        db.drop()
+    result = json.loads(client.stdout)
+    rate = result["events"] / result["seconds"]
+    baseline = baseline_append(db, data.lines.read_bytes().splitlines())
+    log(
+        f"[{db.kind}] ingest: {data.count} events over HTTP in {result['seconds']:.1f} s"
+        f" (posts {result['posting_seconds']:.1f} s, then metering of what was still"
+        f" pending) = {rate:,.0f} events/s"
+    )
+    log(f"[{db.kind}] ingest baseline (executemany into a bare table): {baseline:,.0f} events/s")
+    return {
+        "ingest_events_per_s": round(rate),
+        "ingest_baseline_events_per_s": round(baseline),
+        "ingest_baseline_ratio": round(rate / baseline, 3),
+    }
 
 
 def baseline_append(db: Database, lines: list[bytes]) -> float:
@@ -281,7 +294,7 @@ class UsageDatabase:
 
 
 def bench_usage(
-    kinds: list[str], work: Path, size: Size, dataset: Path, fifth: Path
+    built: list[UsageDatabase], size: Size, rest: Path, fifth: Path
 ) -> dict[str, dict[str, Any]]:
     """Usage queries at a fifth of the events and at full size, on every database.
 
@@ -289,35 +302,29 @@ def bench_usage(
     measured for speed, so the databases are built side by side; every timed query runs
     alone.
     """
-    apps = [app.id for app in bench_apps(size.apps)]
-    databases = [Database(kind, work, "usage") for kind in kinds]
-    try:
-        built = side_by_side(
-            lambda db: UsageDatabase(db, *make_workspace(db, apps), apps), databases
+    imports = side_by_side(lambda u: import_file(u.db, u.workspace_id, fifth), built)
+    for u, (rss_mb, seconds, imported) in zip(built, imports, strict=True):
+        log(
+            f"[{u.db.kind}] import of {imported:,} events: {seconds:.1f} s"
+            f" ({imported / seconds:,.0f} events/s, beside the other database's), "
+            f"peak RSS {rss_mb:.0f} MB"
         )
-        imports = side_by_side(lambda u: import_file(u.db, u.workspace_id, fifth), built)
-        for u, (rss_mb, seconds, imported) in zip(built, imports, strict=True):
-            log(
-                f"[{u.db.kind}] import of {imported:,} events: {seconds:.1f} s"
-                f" ({imported / seconds:,.0f} events/s, beside the other database's), "
-                f"peak RSS {rss_mb:.0f} MB"
-            )
-            u.figures |= {"import_peak_rss_mb": round(rss_mb), "usage_events": imported}
-        side_by_side(rate_all, built)
-        small = [measure_queries(u, rounds=size.query_rounds) for u in built]
-        rest = side_by_side(lambda u: import_file(u.db, u.workspace_id, dataset), built)
-        for u, (_, seconds, imported) in zip(built, rest, strict=True):
-            log(f"[{u.db.kind}] import of the other {imported:,} events: {seconds:.1f} s")
-            u.figures["usage_events"] += imported
-        side_by_side(rate_all, built)
-        for u, at_fifth in zip(built, small, strict=True):
-            large = measure_queries(u, rounds=size.query_rounds)
-            raw = measure_group_by(u, rounds=max(5, size.query_rounds // 5))
-            u.figures |= usage_figures(u.db.kind, large, at_fifth, raw)
-        return {u.db.kind: u.figures for u in built}
-    finally:
-        for db in databases:
-            db.drop()
+        u.figures |= {"import_peak_rss_mb": round(rss_mb), "usage_events": imported}
+    side_by_side(rate_all, built)
+    log("rated the fifth's sessions")
+    small = [measure_queries(u, rounds=size.query_rounds) for u in built]
+    log("timed the queries at a fifth of the events")
+    imports = side_by_side(lambda u: import_file(u.db, u.workspace_id, rest), built)
+    for u, (_, seconds, imported) in zip(built, imports, strict=True):
+        log(f"[{u.db.kind}] import of the other {imported:,} events: {seconds:.1f} s")
+        u.figures["usage_events"] += imported
+    side_by_side(rate_all, built)
+    log("rated the rest's sessions")
+    for u, at_fifth in zip(built, small, strict=True):
+        large = measure_queries(u, rounds=size.query_rounds)
+        raw = measure_group_by(u, rounds=max(5, size.query_rounds // 5))
+        u.figures |= usage_figures(u.db.kind, large, at_fifth, raw)
+    return {u.db.kind: u.figures for u in built}
 
 
 def side_by_side(work: Callable[[T], R], items: list[T]) -> list[R]:
@@ -548,22 +555,19 @@ def main() -> None:
     size = SIZES[args.size]
     SERVER_WORKERS[0] = args.workers
     work = Path(tempfile.mkdtemp(prefix="botbill-bench-"))
+    kinds = args.db.split(",")
+    parts = set(args.parts.split(","))
+    databases: list[Database] = []
     try:
         started = time.perf_counter()
-        parts = set(args.parts.split(","))
         fifth, rest = work / "fifth.jsonl", work / "rest.jsonl"
-        count = usage_data(size, fifth, rest) if "usage" in parts else 0
-        log(
-            f"generated {count:,} events for {size.apps} apps over {size.days} days in "
-            f"{time.perf_counter() - started:.0f} s"
-        )
-        kinds = args.db.split(",")
+        prepared = prepare(work, size, kinds, parts, fifth, rest, databases)
         figures: dict[str, dict[str, Any]] = {kind: {"db": kind} for kind in kinds}
-        if "ingest" in parts:
-            for kind in kinds:
-                figures[kind] |= bench_ingest(kind, work, size)
-        if "usage" in parts:
-            for kind, usage in bench_usage(kinds, work, size, rest, fifth).items():
+        for db, key in prepared.ingest:
+            assert prepared.ingest_data is not None
+            figures[db.kind] |= bench_ingest(db, key, prepared.ingest_data)
+        if prepared.usage:
+            for kind, usage in bench_usage(prepared.usage, size, rest, fifth).items():
                 figures[kind] |= usage
         # SQLite's line last; the issue's fields first, in its order.
         for kind in sorted(kinds, key=lambda kind: kind == "sqlite"):
@@ -571,7 +575,54 @@ def main() -> None:
             print(json.dumps(line | figures[kind]), flush=True)
         log(f"done in {time.perf_counter() - started:.0f} s")
     finally:
+        for db in databases:
+            db.drop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+@dataclass
+class Prepared:
+    ingest: list[tuple[Database, str]]  # each database with its workspace's API key
+    ingest_data: IngestData | None
+    usage: list[UsageDatabase]
+
+
+def prepare(
+    work: Path,
+    size: Size,
+    kinds: list[str],
+    parts: set[str],
+    fifth: Path,
+    rest: Path,
+    databases: list[Database],
+) -> Prepared:
+    """Everything that is not measured, done at once before anything is timed: the data
+    sets generated (in their own processes) while every database gets its workspace and
+    apps (each through its own server)."""
+    ingest_dbs = [Database(kind, work, "ingest") for kind in kinds] if "ingest" in parts else []
+    usage_dbs = [Database(kind, work, "usage") for kind in kinds] if "usage" in parts else []
+    databases += ingest_dbs + usage_dbs
+    usage_apps = [app.id for app in bench_apps(size.apps)]
+    ingest_apps = [app.id for app in bench_apps(INGEST_APPS)]
+    with ProcessPoolExecutor(max_workers=1) as generator, ThreadPoolExecutor() as threads:
+        ingest_data = generator.submit(write_ingest_data, work, size) if ingest_dbs else None
+        count = threads.submit(usage_data, size, fifth, rest) if usage_dbs else None
+        ingest = [threads.submit(make_workspace, db, ingest_apps) for db in ingest_dbs]
+        usage = [threads.submit(make_workspace, db, usage_apps) for db in usage_dbs]
+        prepared = Prepared(
+            ingest=[
+                (db, future.result()[1]) for db, future in zip(ingest_dbs, ingest, strict=True)
+            ],
+            ingest_data=ingest_data.result() if ingest_data else None,
+            usage=[
+                UsageDatabase(db, *future.result(), usage_apps)
+                for db, future in zip(usage_dbs, usage, strict=True)
+            ],
+        )
+    if count is not None:
+        log(f"generated {count.result():,} events for {size.apps} apps over {size.days} days")
+    log("workspaces ready")
+    return prepared
 
 
 if __name__ == "__main__":
