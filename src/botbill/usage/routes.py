@@ -53,7 +53,7 @@ class UsageQuery:
     tz: str | None
 
 
-def usage_query(
+async def usage_query(  # async: no I/O here, so no hop to the thread pool
     range: Annotated[RangeKind, Query(description="24h, 7d, 30d or custom")],
     app_id: Annotated[str | None, Query(description="One app; absent = all apps")] = None,
     from_: Annotated[
