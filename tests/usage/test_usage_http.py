@@ -277,6 +277,26 @@ def test_usage_of_another_workspaces_app_is_404(http: httpx.Client, server: Serv
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize("app_id", ["no-such-bot", "chat-bot\x00", ""])
+def test_usage_of_an_unknown_app_is_404(http: httpx.Client, server: Server, app_id: str) -> None:
+    """Unknown ids, ids no app could have (a NUL) and the empty id: 404, not a 500."""
+    _, key = make_workspace(server.engine)
+    make_app(http, key=key, app_id="chat-bot")
+    window = {"from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"}
+    for path, params in (
+        ("/v1/usage", {"range": "7d"}),
+        ("/v1/usage.csv", {"range": "24h"}),
+        ("/v1/billing-sessions", window),
+    ):
+        response = http.get(path, params={**params, "app_id": app_id}, headers=auth(key))
+        assert response.status_code == 404, (path, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["detail"] == f"no app {app_id!r}"
+    known = http.get("/v1/usage", params={"range": "7d", "app_id": "chat-bot"}, headers=auth(key))
+    assert known.status_code == 200
+    assert known.json()["app_id"] == "chat-bot"
+
+
 def test_ingest_completes_what_it_closes_before_returning(
     http: httpx.Client, server: Server
 ) -> None:

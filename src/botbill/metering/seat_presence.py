@@ -13,8 +13,9 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import BigInteger, Select, String, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked, rows_in
@@ -178,23 +179,15 @@ def agents_by_bucket(
         return [], 0
     starts = [start for start, _ in bucket_bounds]
     first_slot, end_slot = bucket_bounds[0][0] // SLOT, (bucket_bounds[-1][1] + SLOT - 1) // SLOT
-    presence = table_of(SeatPresence).c
     dialect = session.get_bind().dialect.name
-    bucket = bucket_index(presence.slot, len(starts), dialect)
-    # Each distinct bitmap of a bucket once, found by the database: a seat held for
-    # hours repeats one bitmap slot after slot.
-    query = (
-        select(bucket, presence.seats)
-        .where(
-            presence.workspace_id == workspace_id,
-            presence.slot >= first_slot,
-            presence.slot < end_slot,
-        )
-        .distinct()
-    )
+    params = {
+        "workspace_id": workspace_id,
+        "first": first_slot,
+        "end": end_slot,
+        **bucket_params([start // SLOT for start in starts], dialect),
+    }
     bitmaps = [0] * len(bucket_bounds)
-    params = bucket_params([start // SLOT for start in starts], dialect)
-    for index, blob in session.execute(query, params):
+    for index, blob in session.execute(_bitmaps_statement(len(starts), dialect), params):
         bitmaps[index] |= to_bitmap(blob)
     ends = [end for _, end in bucket_bounds]
     for ordinal, since in open_seats:
@@ -210,3 +203,20 @@ def agents_by_bucket(
     for bits in bitmaps:
         union |= bits
     return [bits.bit_count() for bits in bitmaps], union.bit_count()
+
+
+@lru_cache(maxsize=64)
+def _bitmaps_statement(buckets: int, dialect: str) -> Select[int, bytes]:
+    """Each distinct bitmap of a bucket once, found by the database (a seat held for
+    hours repeats one bitmap slot after slot); built once per shape."""
+    presence = table_of(SeatPresence).c
+    bucket = bucket_index(presence.slot, buckets, dialect)
+    return (
+        select(bucket, presence.seats)
+        .where(
+            presence.workspace_id == bindparam("workspace_id", type_=String),
+            presence.slot >= bindparam("first", type_=BigInteger),
+            presence.slot < bindparam("end", type_=BigInteger),
+        )
+        .distinct()
+    )

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
-from botbill.apps.service import get_app
 from botbill.kit.clock import Clock
 from botbill.kit.instants import to_micros
 from botbill.kit.pagination import (
@@ -20,13 +19,12 @@ from botbill.kit.pagination import (
     cut_page,
     decode_cursor,
 )
-from botbill.kit.problems import Invalid
+from botbill.kit.problems import Invalid, NotFound
 from botbill.kit.web import ClockDep, EngineDep
 from botbill.usage import service
 from botbill.usage.buckets import Granularity, RangeError, RangeKind, window
 from botbill.usage.schemas import BillingSessionOut, UsageReport
 from botbill.workspaces.auth import Caller, Reader
-from botbill.workspaces.service import get_workspace
 
 router = APIRouter(tags=["usage"])
 
@@ -69,15 +67,16 @@ async def usage_query(  # async: no I/O here, so no hop to the thread pool
 
 
 def _usage(caller: Caller, engine: Engine, clock: Clock, query: UsageQuery) -> UsageReport:
-    with service.settled_read(engine, clock, workspace_id=caller.workspace_id) as session:
-        workspace = get_workspace(session, caller.workspace_id)
-        if query.app_id is not None:
-            get_app(session, caller.workspace_id, query.app_id)
+    with service.settled_read(
+        engine, clock, workspace_id=caller.workspace_id, app_id=query.app_id
+    ) as (session, scope):
+        if not scope.app_found:
+            raise NotFound(f"no app {query.app_id!r}")
         now = clock.now()
         try:
             span = window(
                 range=query.range,
-                tz=query.tz or workspace.timezone,
+                tz=query.tz or scope.timezone,
                 now=now,
                 granularity=query.granularity,
                 from_date=query.from_,
@@ -143,9 +142,12 @@ def list_billing_sessions(
         raise Invalid.at(["query", "to"], "'to' is before 'from'")
     position = decode_cursor(cursor, arity=2)
     after = (int(position[0]), int(position[1])) if position else None
-    with service.settled_read(engine, clock, workspace_id=caller.workspace_id) as session:
-        if app_id is not None:
-            get_app(session, caller.workspace_id, app_id)
+    with service.settled_read(engine, clock, workspace_id=caller.workspace_id, app_id=app_id) as (
+        session,
+        scope,
+    ):
+        if not scope.app_found:
+            raise NotFound(f"no app {app_id!r}")
         rows = service.billing_sessions(
             session,
             workspace_id=caller.workspace_id,

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import Engine, exists, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    Select,
+    String,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
+from botbill.apps.models import App
 from botbill.kit.clock import Clock
 from botbill.kit.db import table_of, unit_of_work
 from botbill.kit.instants import SLOT, Micros, from_micros
+from botbill.kit.problems import NotFound
 from botbill.kit.slot_buckets import bucket_index, bucket_params
 from botbill.metering import pending
 from botbill.metering.jobs import run_completion
@@ -26,36 +41,78 @@ from botbill.metering.models import (
 from botbill.metering.seat_presence import agents_by_bucket
 from botbill.usage.buckets import Window, local_iso
 from botbill.usage.schemas import BillingSessionOut, UsageCounts, UsagePoint, UsageReport
+from botbill.workspaces.models import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class ReadScope:
+    """What a usage read learns before it reads: the workspace's timezone, and whether
+    the app it asks for (if any) is one of the workspace's."""
+
+    timezone: str
+    app_found: bool
 
 
 @contextmanager
-def settled_read(engine: Engine, clock: Clock, *, workspace_id: str) -> Iterator[Session]:
-    """A read transaction that reflects every event ingested before it began.
+def settled_read(
+    engine: Engine, clock: Clock, *, workspace_id: str, app_id: str | None = None
+) -> Iterator[tuple[Session, ReadScope]]:
+    """A read transaction that reflects every event ingested before it began, with the
+    read's scope.
 
     The jobs meter pending events and complete idle sessions every few seconds; a read
     that finds either waiting for its workspace does that work first, so its answer is
-    exact at its ``now``. In the usual case there is none, and the check (one statement)
-    and the read share one transaction.
+    exact at its ``now``. In the usual case there is none, and the check, the scope and
+    the read share one transaction, the first three in one statement.
     """
     with unit_of_work(engine, write=False) as session:
-        if not _unsettled(session, workspace_id=workspace_id, now=clock.now()):
-            yield session
+        now = clock.now()
+        scope, unsettled = _scope(session, workspace_id=workspace_id, app_id=app_id, now=now)
+        if not unsettled:
+            yield session, scope
             return
     pending.settle(engine, clock, workspace_id=workspace_id)
     run_completion(engine, clock, workspace_id=workspace_id)
     with unit_of_work(engine, write=False) as session:
-        yield session
+        scope, _ = _scope(session, workspace_id=workspace_id, app_id=app_id, now=clock.now())
+        yield session, scope
 
 
-def _unsettled(session: Session, *, workspace_id: str, now: Micros) -> bool:
+def _scope(
+    session: Session, *, workspace_id: str, app_id: str | None, now: Micros
+) -> tuple[ReadScope, bool]:
+    """The read's scope, and whether the workspace has metering pending or sessions due
+    (one statement: on PostgreSQL each is a round trip)."""
+    # No stored id holds a NUL, and PostgreSQL refuses one in a parameter: not found.
+    probe = None if app_id is None or "\x00" in app_id else app_id
+    row = session.execute(
+        _scope_statement(app_id is not None),
+        {"workspace_id": workspace_id, "app_id": probe, "now": now},
+    ).first()
+    if row is None:
+        raise NotFound(f"no workspace {workspace_id!r}")
+    timezone, app_found, pending_rows, due = row
+    return ReadScope(timezone, bool(app_found)), bool(pending_rows or due)
+
+
+@lru_cache(maxsize=2)
+def _scope_statement(with_app: bool) -> Select[str, bool, bool, bool]:
+    w, a = table_of(Workspace).c, table_of(App).c
     p, c = table_of(PendingMetering).c, table_of(Conversation).c
-    pending_rows, due = session.execute(
-        select(
-            exists().where(p.workspace_id == workspace_id),
-            exists().where(c.workspace_id == workspace_id, c.due_at <= now),
-        )
-    ).one()
-    return bool(pending_rows or due)
+    workspace_id = bindparam("workspace_id", type_=String)
+    app = (
+        exists().where(a.workspace_id == workspace_id, a.id == bindparam("app_id", type_=String))
+        if with_app
+        else true()
+    )
+    return select(
+        w.timezone,
+        app,
+        exists().where(p.workspace_id == workspace_id),
+        exists().where(
+            c.workspace_id == workspace_id, c.due_at <= bindparam("now", type_=BigInteger)
+        ),
+    ).where(w.id == workspace_id)
 
 
 def usage_report(
@@ -107,29 +164,44 @@ def _session_counts(
     bucket comes back, however long the window."""
     if not window.buckets:
         return []
-    if app_id is None:
-        r = table_of(WorkspaceUsageRollup).c
-        scope = r.workspace_id == workspace_id
-    else:
-        r = table_of(UsageRollup).c
-        scope = (r.workspace_id == workspace_id) & (r.app_id == app_id)
     dialect = session.get_bind().dialect.name
     bounds = [bucket.start // SLOT for bucket in window.buckets]
-    bucket = bucket_index(r.slot, len(bounds), dialect).label("bucket")
-    query = (
+    params = {
+        "workspace_id": workspace_id,
+        "app_id": app_id,
+        "first": bounds[0],
+        "end": window.end // SLOT,
+        **bucket_params(bounds, dialect),
+    }
+    sums = [[0, 0, 0] for _ in window.buckets]
+    query = _sums_statement(app_id is not None, len(bounds), dialect)
+    for index, usage, alert, voice in session.execute(query, params):
+        sums[int(index)] = [int(usage), int(alert), int(voice)]
+    return sums
+
+
+@lru_cache(maxsize=64)
+def _sums_statement(one_app: bool, buckets: int, dialect: str) -> Select[int, int, int, int]:
+    """Built once per shape: only the parameters change from one read to the next."""
+    r = table_of(UsageRollup if one_app else WorkspaceUsageRollup).c
+    scope = r.workspace_id == bindparam("workspace_id", type_=String)
+    if one_app:
+        scope &= r.app_id == bindparam("app_id", type_=String)
+    bucket = bucket_index(r.slot, buckets, dialect).label("bucket")
+    return (
         select(
             bucket,
             func.sum(r.usage_sessions),
             func.sum(r.alert_sessions),
             func.sum(r.voice_sessions),
         )
-        .where(scope, r.slot >= bounds[0], r.slot < window.end // SLOT)
+        .where(
+            scope,
+            r.slot >= bindparam("first", type_=BigInteger),
+            r.slot < bindparam("end", type_=BigInteger),
+        )
         .group_by(bucket)
     )
-    sums = [[0, 0, 0] for _ in window.buckets]
-    for index, usage, alert, voice in session.execute(query, bucket_params(bounds, dialect)):
-        sums[int(index)] = [int(usage), int(alert), int(voice)]
-    return sums
 
 
 def _agents(
