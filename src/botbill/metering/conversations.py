@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from botbill.kit.instants import SLOT, Micros
 
@@ -38,8 +38,10 @@ RANK: Final[Mapping[EventKind, int]] = {
 message at the instant of a transfer still reached the bot."""
 
 
-@dataclass(frozen=True, slots=True)
-class ConversationEvent:
+class ConversationEvent(NamedTuple):
+    """One stored event of a conversation, as the rules read it (a tuple: histories run
+    to tens of thousands of events per drain, and a tuple is the cheapest to build)."""
+
     time: Micros
     kind: EventKind
     event_id: str
