@@ -132,7 +132,7 @@ def botbill(db: Database, *args: str) -> str:
 def make_workspace(db: Database, apps: list[str]) -> tuple[str, str]:
     """A workspace with its API key (by the CLI), and its apps, created in-process in one
     unit of work: preparation, not measured (500 apps in ~2 s, where starting a server
-    and sending it 500 requests took 6–7 s, on the cores the data's generation uses)."""
+    and sending it 500 requests took 6 to 7 s, on the cores the data's generation uses)."""
     created = json.loads(
         botbill(db, "workspace", "create", "Bench", "--timezone", "Asia/Kolkata", "--json")
     )
