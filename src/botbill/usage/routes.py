@@ -19,7 +19,7 @@ from botbill.kit.pagination import (
     cut_page,
     decode_cursor,
 )
-from botbill.kit.problems import Invalid, NotFound
+from botbill.kit.problems import Invalid
 from botbill.kit.web import ClockDep, EngineDep
 from botbill.usage import service
 from botbill.usage.buckets import Granularity, RangeError, RangeKind, window
@@ -69,14 +69,12 @@ async def usage_query(  # async: no I/O here, so no hop to the thread pool
 def _usage(caller: Caller, engine: Engine, clock: Clock, query: UsageQuery) -> UsageReport:
     with service.settled_read(
         engine, clock, workspace_id=caller.workspace_id, app_id=query.app_id
-    ) as (session, scope):
-        if not scope.app_found:
-            raise NotFound(f"no app {query.app_id!r}")
+    ) as (session, timezone):
         now = clock.now()
         try:
             span = window(
                 range=query.range,
-                tz=query.tz or scope.timezone,
+                tz=query.tz or timezone,
                 now=now,
                 granularity=query.granularity,
                 from_date=query.from_,
@@ -144,10 +142,8 @@ def list_billing_sessions(
     after = (int(position[0]), int(position[1])) if position else None
     with service.settled_read(engine, clock, workspace_id=caller.workspace_id, app_id=app_id) as (
         session,
-        scope,
+        _,
     ):
-        if not scope.app_found:
-            raise NotFound(f"no app {app_id!r}")
         rows = service.billing_sessions(
             session,
             workspace_id=caller.workspace_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import (
@@ -44,45 +43,37 @@ from botbill.usage.schemas import BillingSessionOut, UsageCounts, UsagePoint, Us
 from botbill.workspaces.models import Workspace
 
 
-@dataclass(frozen=True, slots=True)
-class ReadScope:
-    """What a usage read learns before it reads: the workspace's timezone, and whether
-    the app it asks for (if any) is one of the workspace's."""
-
-    timezone: str
-    app_found: bool
-
-
 @contextmanager
 def settled_read(
     engine: Engine, clock: Clock, *, workspace_id: str, app_id: str | None = None
-) -> Iterator[tuple[Session, ReadScope]]:
+) -> Iterator[tuple[Session, str]]:
     """A read transaction that reflects every event ingested before it began, with the
-    read's scope.
+    workspace's timezone; 404 when ``app_id`` is not one of the workspace's apps.
 
     The jobs meter pending events and complete idle sessions every few seconds; a read
     that finds either waiting for its workspace does that work first, so its answer is
-    exact at its ``now``. In the usual case there is none, and the check, the scope and
-    the read share one transaction, the first three in one statement.
+    exact at its ``now``. In the usual case there is none, and the check, the lookups
+    and the read share one transaction, the first two in one statement.
     """
     with unit_of_work(engine, write=False) as session:
         now = clock.now()
-        scope, unsettled = _scope(session, workspace_id=workspace_id, app_id=app_id, now=now)
+        timezone, unsettled = _scope(session, workspace_id=workspace_id, app_id=app_id, now=now)
         if not unsettled:
-            yield session, scope
+            yield session, timezone
             return
     pending.settle(engine, clock, workspace_id=workspace_id)
     run_completion(engine, clock, workspace_id=workspace_id)
     with unit_of_work(engine, write=False) as session:
-        scope, _ = _scope(session, workspace_id=workspace_id, app_id=app_id, now=clock.now())
-        yield session, scope
+        timezone, _ = _scope(session, workspace_id=workspace_id, app_id=app_id, now=clock.now())
+        yield session, timezone
 
 
 def _scope(
     session: Session, *, workspace_id: str, app_id: str | None, now: Micros
-) -> tuple[ReadScope, bool]:
-    """The read's scope, and whether the workspace has metering pending or sessions due
-    (one statement: on PostgreSQL each is a round trip)."""
+) -> tuple[str, bool]:
+    """The workspace's timezone, and whether it has metering pending or sessions due;
+    404 for an app that is not the workspace's (one statement: on PostgreSQL each is a
+    round trip)."""
     # No stored id holds a NUL, and PostgreSQL refuses one in a parameter: not found.
     probe = None if app_id is None or "\x00" in app_id else app_id
     row = session.execute(
@@ -92,7 +83,9 @@ def _scope(
     if row is None:
         raise NotFound(f"no workspace {workspace_id!r}")
     timezone, app_found, pending_rows, due = row
-    return ReadScope(timezone, bool(app_found)), bool(pending_rows or due)
+    if not app_found:
+        raise NotFound(f"no app {app_id!r}")
+    return timezone, bool(pending_rows or due)
 
 
 @lru_cache(maxsize=2)
