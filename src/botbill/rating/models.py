@@ -28,14 +28,23 @@ class RatingQueueEntry(Base):
 
 
 class SeatDayQueueEntry(Base):
-    """A local day of an app whose seats changed: to be rated once the day has ended."""
+    """A local day of an app whose seats changed: to be rated once the day has ended.
+
+    Append-only, like the rating queue: a seat change adds a row in its own transaction
+    and the rater deletes exactly the rows it took. A day queued again while a rater is
+    counting it keeps its new row, so the day is counted once more after that change.
+    """
 
     __tablename__ = "seat_day_queue"
-    __table_args__ = (Index("ix_seat_day_queue_day_end", "day_end"),)
+    __table_args__ = (
+        Index("ix_seat_day_queue_day_end", "day_end"),
+        Index("ix_seat_day_queue_app_day", "workspace_id", "app_id", "day_start"),
+    )
 
-    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    app_id: Mapped[str] = mapped_column(String(64))
+    day_start: Mapped[int] = mapped_column(BigInteger)
     day_end: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from sqlalchemy import delete, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from botbill.kit.db import table_of, upsert_insert
+from botbill.kit.batching import chunked
+from botbill.kit.db import among, insert_rows, table_of, upsert_insert
 from botbill.kit.instants import Micros
 from botbill.metering.models import SeatInterval
 from botbill.metering.seats import SeatInterval as Interval
@@ -40,15 +41,13 @@ _seats = table_of(SeatInterval)
 
 
 def _enqueue(session: Session, workspace_id: str, days: Iterable[tuple[str, Day]]) -> None:
+    """Append the days (never upsert: a row another rater holds must not absorb ours)."""
     rows = [
         {"workspace_id": workspace_id, "app_id": app_id, "day_start": d0, "day_end": d1}
         for app_id, (d0, d1) in sorted(set(days))
     ]
     for start in range(0, len(rows), CHUNK):
-        statement = upsert_insert(session)(_queue).on_conflict_do_nothing(
-            index_elements=["workspace_id", "app_id", "day_start"]
-        )
-        session.execute(statement, rows[start : start + CHUNK])
+        insert_rows(session, _queue, rows[start : start + CHUNK])
 
 
 def _swept_until(session: Session, workspace_id: str) -> Micros | None:
@@ -148,7 +147,7 @@ def rate_days(
 ) -> int:
     """Rate queued days that have ended; returns how many were taken."""
     q = _queue.c
-    query = select(q.workspace_id, q.app_id, q.day_start, q.day_end).where(q.day_end <= now)
+    query = select(q.id, q.workspace_id, q.app_id, q.day_start, q.day_end).where(q.day_end <= now)
     if workspace_id is not None:
         query = query.where(q.workspace_id == workspace_id)
     if app_id is not None:
@@ -157,15 +156,14 @@ def rate_days(
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     taken = session.execute(query).all()
-    by_app: dict[tuple[str, str], list[Day]] = defaultdict(list)
-    for ws, app, d0, d1 in taken:
-        by_app[(ws, app)].append((d0, d1))
+    by_app: dict[tuple[str, str], set[Day]] = defaultdict(set)
+    for _id, ws, app, d0, d1 in taken:
+        by_app[(ws, app)].add((d0, d1))
     for (ws, app), days in sorted(by_app.items()):  # in key order: no deadlocks
-        _rate_app_days(session, ws, app, days, now=now, cards=cards)
-        for d0, _ in days:
-            session.execute(
-                delete(_queue).where(q.workspace_id == ws, q.app_id == app, q.day_start == d0)
-            )
+        _rate_app_days(session, ws, app, sorted(days), now=now, cards=cards)
+    # Only the rows taken: a day queued again meanwhile keeps its row and is recounted.
+    for ids in chunked([row[0] for row in taken], CHUNK):
+        session.execute(delete(_queue).where(among(session, q.id, ids)))
     return len(taken)
 
 
