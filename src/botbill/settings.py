@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from botbill.kit.logging import LogFormat
+
 DEVELOPMENT_SECRET = "botbill-development-secret-not-for-production"
 
 
@@ -42,7 +44,10 @@ class Settings(BaseSettings):
         description="How often renewals, expiries, lapses and auto-reloads run unasked.",
     )
 
-    log_format: Literal["json", "text"] = "json"
+    log_format: LogFormat = Field(
+        default="auto",
+        description="'auto': readable text lines when stderr is a terminal, JSON lines otherwise.",
+    )
     log_level: str = "INFO"
 
     @model_validator(mode="after")
