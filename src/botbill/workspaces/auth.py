@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from botbill.kit.db import unit_of_work
 from botbill.kit.problems import Forbidden, Unauthorized
 from botbill.kit.web import EngineDep
-from botbill.workspaces.keys import Scope
+from botbill.workspaces.keys import Scope, hash_secret
 from botbill.workspaces.service import find_key
 
 
@@ -43,6 +43,8 @@ KEY_CACHE_SECONDS = 5.0
 key keeps working for at most this long)."""
 
 _checked: dict[str, tuple[Caller, float]] = {}
+"""Callers by the digest of their key, never the key itself: what stays in memory
+between requests is no more than the database holds."""
 
 
 def _lookup(engine: Engine, secret: str) -> Caller | None:
@@ -55,7 +57,8 @@ def _lookup(engine: Engine, secret: str) -> Caller | None:
 
 async def authenticate(request: Request, engine: EngineDep) -> Caller:
     secret = _bearer_secret(request)
-    cached = _checked.get(secret)
+    digest = hash_secret(secret)
+    cached = _checked.get(digest)
     if cached is not None and cached[1] > time.monotonic():
         caller = cached[0]
     else:
@@ -65,8 +68,7 @@ async def authenticate(request: Request, engine: EngineDep) -> Caller:
         caller = found
         if len(_checked) > 10_000:
             _checked.clear()
-        _checked[secret] = (caller, time.monotonic() + KEY_CACHE_SECONDS)
-    request.state.caller = caller
+        _checked[digest] = (caller, time.monotonic() + KEY_CACHE_SECONDS)
     return caller
 
 
