@@ -126,11 +126,18 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 @contextmanager
-def unit_of_work(engine: Engine, *, write: bool) -> Iterator[Session]:
-    """One transaction: committed when the block ends normally, rolled back otherwise."""
+def unit_of_work(engine: Engine, *, write: bool, snapshot: bool = False) -> Iterator[Session]:
+    """One transaction: committed when the block ends normally, rolled back otherwise.
+
+    ``snapshot``: every statement of a reading unit sees the database as of one instant
+    (PostgreSQL's REPEATABLE READ; a SQLite read transaction always does), where READ
+    COMMITTED gives each statement its own instant.
+    """
     with Session(engine, expire_on_commit=False, autoflush=False) as session:
         if write:
             session.connection(execution_options={"botbill_write": True})
+        elif snapshot and engine.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         try:
             yield session
             if write:

@@ -8,8 +8,8 @@ Notices are derived from the state as it is now, so they appear and disappear wi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,11 +44,45 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class Sessions:
+    """Billing sessions rated into a period, by unit."""
+
+    usage: int = 0
+    alert: int = 0
+    voice: int = 0
+
+    def __add__(self, other: Sessions) -> Sessions:
+        return Sessions(
+            self.usage + other.usage, self.alert + other.alert, self.voice + other.voice
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Unbooked:
+    """What the rater has yet to book for one app (its queued charges and seat-days):
+    a read adds it to what is booked, so it shows what the rater will book, whoever is
+    rating at that instant."""
+
+    balance_change: int = 0
+    remaining: Mapping[int, Allowance] = field(default_factory=dict)
+    """Per period id: the allowance left once the queued charges are rated."""
+    sessions: Mapping[int, Sessions] = field(default_factory=dict)
+    """Per period id: the sessions the queued charges add (refunds subtract)."""
+
+
+NOTHING_UNBOOKED = Unbooked()
+
+
+@dataclass(frozen=True, slots=True)
 class Overview:
     app: App
     subscription: Subscription
     plan: Plan
     period: SubscriptionPeriod
+    remaining: Allowance
+    """What is left of the period's included sessions."""
+    used: Sessions
+    """The sessions rated into the period."""
     balance: Money
     decision: Decision
     status: Status
@@ -63,8 +97,16 @@ def remaining_allowance(period: SubscriptionPeriod) -> Allowance:
     )
 
 
+def period_sessions(period: SubscriptionPeriod) -> Sessions:
+    return Sessions(period.usage_sessions, period.alert_sessions, period.voice_sessions)
+
+
 def facts_of(
-    subscription: Subscription, plan: Plan, period: SubscriptionPeriod, balance: int
+    subscription: Subscription,
+    plan: Plan,
+    period: SubscriptionPeriod,
+    balance: int,
+    unbooked: Unbooked = NOTHING_UNBOOKED,
 ) -> Facts:
     return Facts(
         plan=plan,
@@ -72,8 +114,8 @@ def facts_of(
         expired=subscription.state == EXPIRED,
         period_end=subscription.period_end,
         renews=not plan.is_trial and (subscription.renew or plan.fee_amount == 0),
-        remaining=remaining_allowance(period),
-        balance=balance,
+        remaining=unbooked.remaining.get(period.id, remaining_allowance(period)),
+        balance=balance + unbooked.balance_change,
         fee_unpaid=subscription.unpaid_order_id is not None,
     )
 
@@ -85,8 +127,10 @@ def overviews(
     *,
     now: Micros,
     low_balance: int,
+    unbooked: Mapping[str, Unbooked] | None = None,
 ) -> list[Overview]:
-    """One overview per app that has a subscription, in the order of ``apps``."""
+    """One overview per app that has a subscription, in the order of ``apps``; with
+    ``unbooked``, what the rater has yet to book is shown as booked."""
     if not apps:
         return []
     ids = [app.id for app in apps]
@@ -116,7 +160,8 @@ def overviews(
             continue
         plan = plans[subscription.plan_code]
         period = periods[subscription.period_id]
-        facts = facts_of(subscription, plan, period, balances[app.id])
+        pending = (unbooked or {}).get(app.id, NOTHING_UNBOOKED)
+        facts = facts_of(subscription, plan, period, balances[app.id], pending)
         decision = decide(facts, now)
         shown = status(facts, now)
         scheduled = (
@@ -141,7 +186,9 @@ def overviews(
                 subscription=subscription,
                 plan=plan,
                 period=period,
-                balance=Money(balances[app.id], workspace.currency),
+                remaining=facts.remaining,
+                used=period_sessions(period) + pending.sessions.get(period.id, Sessions()),
+                balance=Money(facts.balance, workspace.currency),
                 decision=decision,
                 status=shown,
                 notices=notices,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ from botbill.plans.catalog import Plan
 from botbill.plans.catalog_store import catalog
 from botbill.plans.changes import ChangeKind
 from botbill.plans.jobs import bring_current
-from botbill.plans.overview import Overview, overviews
+from botbill.plans.overview import Overview, Unbooked, overviews
 from botbill.plans.schemas import (
     AccountTypeChange,
     AccountTypeOut,
@@ -52,6 +53,7 @@ from botbill.plans.schemas import (
     Used,
 )
 from botbill.rating.service import settle_app
+from botbill.rating.unbooked import unbooked
 from botbill.wallet import auto_reload
 from botbill.workspaces.auth import Admin, Caller, Reader
 from botbill.workspaces.models import Workspace
@@ -123,10 +125,10 @@ def _detail_fields(
             billing_sessions=period.included_billing, voice_sessions=period.included_voice
         ),
         "used": Used(
-            billing_sessions=period.usage_sessions + period.alert_sessions,
-            usage_sessions=period.usage_sessions,
-            alert_sessions=period.alert_sessions,
-            voice_sessions=period.voice_sessions,
+            billing_sessions=overview.used.usage + overview.used.alert,
+            usage_sessions=overview.used.usage,
+            alert_sessions=overview.used.alert,
+            voice_sessions=overview.used.voice,
         ),
         "scheduled_change": None
         if scheduled is None
@@ -201,9 +203,15 @@ def _answer(
 
 
 def _overview(
-    session: Session, workspace: Workspace, app: App, *, now: int, low_balance: int
+    session: Session,
+    workspace: Workspace,
+    app: App,
+    *,
+    now: int,
+    low_balance: int,
+    pending: Mapping[str, Unbooked] | None = None,
 ) -> Overview:
-    found = overviews(session, workspace, [app], now=now, low_balance=low_balance)
+    found = overviews(session, workspace, [app], now=now, low_balance=low_balance, unbooked=pending)
     if not found:  # created between the refresh and this read
         raise NotFound(f"app {app.id!r} has no subscription yet")
     return found[0]
@@ -225,13 +233,18 @@ def list_subscriptions(
     now = clock.now()
     settle_app(engine, clock, workspace_id=caller.workspace_id, app_id=None, cards=cards)
     bring_current(engine, workspace_id=caller.workspace_id, app_id=None, cards=cards, now=now)
-    with unit_of_work(engine, write=False) as session:
+    with unit_of_work(engine, write=False, snapshot=True) as session:
         workspace = get_workspace(session, caller.workspace_id)
         apps = list_apps(session, workspace.id, after=after, limit=limit + 1)
         apps, next_cursor = cut_page(apps, limit, lambda a: [a.id])
         emails = owner_emails(session, apps)
         found = overviews(
-            session, workspace, apps, now=now, low_balance=settings.low_balance_threshold
+            session,
+            workspace,
+            apps,
+            now=now,
+            low_balance=settings.low_balance_threshold,
+            unbooked=unbooked(session, workspace, [app.id for app in apps], now=now),
         )
         items = [SubscriptionSummary(**_summary_fields(o, workspace, emails)) for o in found]
     return Page(items=items, next_cursor=next_cursor)
@@ -252,11 +265,16 @@ def get_subscription(
         get_app(session, caller.workspace_id, app_id)
     settle_app(engine, clock, workspace_id=caller.workspace_id, app_id=app_id, cards=cards)
     bring_current(engine, workspace_id=caller.workspace_id, app_id=app_id, cards=cards, now=now)
-    with unit_of_work(engine, write=False) as session:
+    with unit_of_work(engine, write=False, snapshot=True) as session:
         workspace = get_workspace(session, caller.workspace_id)
         app = get_app(session, workspace.id, app_id)
         overview = _overview(
-            session, workspace, app, now=now, low_balance=settings.low_balance_threshold
+            session,
+            workspace,
+            app,
+            now=now,
+            low_balance=settings.low_balance_threshold,
+            pending=unbooked(session, workspace, [app.id], now=now),
         )
         return SubscriptionDetail(
             **_detail_fields(overview, workspace, owner_emails(session, [app]))

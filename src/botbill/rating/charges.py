@@ -7,11 +7,10 @@ nothing, and a refund marks it refunded and gives back exactly what it took.
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import BigInteger, bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -27,11 +26,20 @@ from botbill.plans.catalog_store import catalog
 from botbill.plans.models import SubscriptionPeriod
 from botbill.plans.overview import remaining_allowance
 from botbill.plans.service import lock_current
+from botbill.rating.outcome import (
+    Charge,
+    Outcome,
+    PeriodState,
+    PeriodTally,
+    StoredCharge,
+    period_index,
+    rate_app,
+)
 from botbill.settings import get_settings
 from botbill.wallet.balances import book
 from botbill.wallet.ledger import EntryKind
 from botbill.wallet.models import UsageCharge as UsageChargeRow
-from botbill.wallet.rating import Allowance, Draw, Pool, after_charge, after_refund, rate_charge
+from botbill.wallet.rating import Draw, Pool
 from botbill.workspaces.models import Workspace
 
 CHUNK = 500
@@ -125,22 +133,18 @@ def periods_of(session: Session, workspace_id: str, app_id: str) -> list[Subscri
 
 def period_at(periods: Sequence[SubscriptionPeriod], instant: Micros) -> SubscriptionPeriod:
     """The period holding ``instant``; before the first period, the first (a backfill)."""
-    index = bisect_right([period.start for period in periods], instant) - 1
-    return periods[max(index, 0)]
+    return periods[period_index([period.start for period in periods], instant)]
 
 
-@dataclass(slots=True)
-class _Stored:
-    period_id: int
-    type: str
-    pool: str
-    units: int
-    amount: int
-    refunded: bool
+def period_states(periods: Sequence[SubscriptionPeriod]) -> list[PeriodState]:
+    return [PeriodState(p.id, p.start, p.plan_code, remaining_allowance(p)) for p in periods]
 
 
-def _stored_charges(session: Session, workspace_id: str, ids: Sequence[int]) -> dict[int, _Stored]:
-    stored: dict[int, _Stored] = {}
+def stored_charges(
+    session: Session, workspace_id: str, ids: Sequence[int]
+) -> dict[int, StoredCharge]:
+    """The booked charges of these billing sessions (refunded or not), by session id."""
+    stored: dict[int, StoredCharge] = {}
     c = _charges.c
     columns = (c.billing_session_id, c.period_id, c.type, c.pool, c.units, c.amount, c.refunded_at)
     postgresql = session.get_bind().dialect.name == "postgresql"
@@ -149,8 +153,8 @@ def _stored_charges(session: Session, workspace_id: str, ids: Sequence[int]) -> 
             # One primary-key lookup per id, whatever the statistics say. This table
             # fills faster than autovacuum analyzes it, and with stale statistics every
             # plain form read all the workspace's charges: an IN list, a join on
-            # unnest(ids), ``= ANY(ids)`` (8 to 60 ms at 47k rows). A LATERAL subquery
-            # with an OFFSET cannot be merged into a join, so each id probes the key.
+            # unnest(ids), ``= ANY(ids)``. A LATERAL subquery with an OFFSET cannot be
+            # merged into a join, so each id probes the key.
             wanted = (
                 func.unnest(bindparam("ids", list(part), type_=ARRAY(BigInteger)))
                 .table_valued("id")
@@ -167,9 +171,34 @@ def _stored_charges(session: Session, workspace_id: str, ids: Sequence[int]) -> 
             query = select(*columns).where(
                 c.workspace_id == workspace_id, c.billing_session_id.in_(part)
             )
-        for row in session.execute(query):
-            stored[row[0]] = _Stored(row[1], row[2], row[3], row[4], row[5], row[6] is not None)
+        for session_id, period_id, type_, pool, units, amount, refunded_at in session.execute(
+            query
+        ):
+            stored[session_id] = StoredCharge(
+                period_id,
+                ChargeType(type_),
+                Draw(Pool(pool), units, amount),
+                refunded=refunded_at is not None,
+            )
     return stored
+
+
+def outcome_for(
+    session: Session,
+    workspace_id: str,
+    periods: Sequence[SubscriptionPeriod],
+    charges: Sequence[UsageCharge],
+) -> Outcome:
+    """What rating ``charges`` (one app's) would do, read from the database as it is."""
+    stored = stored_charges(
+        session, workspace_id, sorted({charge.billing_session_id for charge in charges})
+    )
+    return rate_app(
+        [Charge(c.billing_session_id, c.type, c.start, c.sign) for c in charges],
+        periods=period_states(periods),
+        plans=catalog(session),
+        stored=stored,
+    )
 
 
 def _rate_app(
@@ -187,63 +216,29 @@ def _rate_app(
         to_charge = [c.billing_session_id for c in charges if c.sign > 0]
         alive = still_completed(session, workspace.id, sorted(set(to_charge)))
         charges = [c for c in charges if c.sign < 0 or c.billing_session_id in alive]
-    plans = catalog(session)
     periods = periods_of(session, workspace.id, app_id)
-    starts = [period.start for period in periods]
-    tallies = {period.id: _Tally(period, remaining_allowance(period)) for period in periods}
-    stored = _stored_charges(
-        session, workspace.id, sorted({charge.billing_session_id for charge in charges})
-    )
-    new_rows: list[dict[str, Any]] = []
-    refunded_ids: list[int] = []
-    charged = refunded = ignored = debit = credit = 0
-    for charge in sorted(charges, key=lambda c: (c.sign, c.start, c.billing_session_id)):
-        row = stored.get(charge.billing_session_id)
-        if charge.sign < 0:
-            if row is None or row.refunded:
-                ignored += 1
-                continue
-            tally = tallies[row.period_id]
-            draw = Draw(Pool(row.pool), row.units, row.amount)
-            tally.remaining = after_refund(tally.remaining, draw)
-            tally.counts[ChargeType(row.type)] -= 1
-            row.refunded = True
-            refunded_ids.append(charge.billing_session_id)
-            credit += row.amount
-            refunded += 1
-            continue
-        if row is not None:
-            ignored += 1
-            continue
-        # The period holding the start; before the first period, the first (a backfill).
-        tally = tallies[periods[max(bisect_right(starts, charge.start) - 1, 0)].id]
-        plan = plans[tally.period.plan_code]
-        draw = rate_charge(plan, tally.remaining, charge.type)
-        tally.remaining = after_charge(tally.remaining, draw)
-        tally.counts[charge.type] += 1
-        stored[charge.billing_session_id] = _Stored(
-            tally.period.id, charge.type.value, draw.pool.value, draw.units, draw.amount, False
-        )
-        new_rows.append(
-            {
-                "workspace_id": workspace.id,
-                "billing_session_id": charge.billing_session_id,
-                "app_id": app_id,
-                "type": charge.type.value,
-                "start": charge.start,
-                "period_id": tally.period.id,
-                "plan_code": plan.code,
-                "pool": draw.pool.value,
-                "units": draw.units,
-                "amount": draw.amount,
-                "currency": workspace.currency,
-                "charged_at": now,
-            }
-        )
-        debit += draw.amount
-        charged += 1
-    for tally in tallies.values():
-        tally.write_back()
+    outcome = outcome_for(session, workspace.id, periods, charges)
+    for period in periods:
+        _write_back(period, outcome.tallies[period.id])
+    new_rows = [
+        {
+            "workspace_id": workspace.id,
+            "billing_session_id": new.billing_session_id,
+            "app_id": app_id,
+            "type": new.type.value,
+            "start": new.start,
+            "period_id": new.period_id,
+            "plan_code": new.plan_code,
+            "pool": new.draw.pool.value,
+            "units": new.draw.units,
+            "amount": new.draw.amount,
+            "currency": workspace.currency,
+            "charged_at": now,
+        }
+        for new in outcome.new_charges
+    ]
+    refunded_ids = outcome.refunded_ids
+    debit, credit = outcome.debit, outcome.credit
     for ids in chunked(refunded_ids, CHUNK):
         session.execute(
             update(_charges)
@@ -268,25 +263,18 @@ def _rate_app(
                 reference="rating",
             )
     session.flush()
-    return RatingSummary(charged, refunded, ignored, credit - debit)
+    return RatingSummary(len(new_rows), len(refunded_ids), outcome.ignored, credit - debit)
 
 
-@dataclass(slots=True)
-class _Tally:
-    """A period's allowance and session counts while a call rates into it."""
-
-    period: SubscriptionPeriod
-    remaining: Allowance
-    counts: Counter[ChargeType] = field(default_factory=Counter)
-
-    def write_back(self) -> None:
-        period, remaining = self.period, self.remaining
-        if remaining != remaining_allowance(period):
-            period.drawn_billing = period.included_billing - remaining.billing
-            period.drawn_voice = period.included_voice - remaining.voice
-        if self.counts[ChargeType.USAGE]:
-            period.usage_sessions += self.counts[ChargeType.USAGE]
-        if self.counts[ChargeType.ALERT]:
-            period.alert_sessions += self.counts[ChargeType.ALERT]
-        if self.counts[ChargeType.VOICE]:
-            period.voice_sessions += self.counts[ChargeType.VOICE]
+def _write_back(period: SubscriptionPeriod, tally: PeriodTally) -> None:
+    """A period's draws and session counts, as rating left them."""
+    remaining = tally.remaining
+    if remaining != remaining_allowance(period):
+        period.drawn_billing = period.included_billing - remaining.billing
+        period.drawn_voice = period.included_voice - remaining.voice
+    if tally.counts[ChargeType.USAGE]:
+        period.usage_sessions += tally.counts[ChargeType.USAGE]
+    if tally.counts[ChargeType.ALERT]:
+        period.alert_sessions += tally.counts[ChargeType.ALERT]
+    if tally.counts[ChargeType.VOICE]:
+        period.voice_sessions += tally.counts[ChargeType.VOICE]

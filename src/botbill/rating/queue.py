@@ -13,12 +13,16 @@ from typing import Literal, NamedTuple
 from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session
 
-from botbill.kit.db import insert_rows, table_of
+from botbill.kit.batching import chunked
+from botbill.kit.db import among, insert_rows, table_of
 from botbill.kit.instants import Micros
+from botbill.metering.models import BillingSession
 from botbill.rating.models import RatingQueueEntry
 from botbill.wallet.models import UsageCharge
 
+CHUNK = 500
 _queue = table_of(RatingQueueEntry)
+_bs = table_of(BillingSession).c
 
 
 class Rated(NamedTuple):
@@ -74,3 +78,18 @@ def has_pending(session: Session, *, workspace_id: str, app_id: str | None = Non
     if app_id is not None:
         query = query.where(_queue.c.app_id == app_id)
     return session.execute(query.limit(1)).first() is not None
+
+
+def still_completed(session: Session, workspace_id: str, ids: list[int]) -> set[int]:
+    """Of these billing sessions, those that still exist and are completed."""
+    found: set[int] = set()
+    for part in chunked(ids, CHUNK):
+        # By primary key alone: with the workspace in the WHERE clause SQLite would walk
+        # the workspace's index instead; the workspace is checked here.
+        query = select(_bs.id, _bs.workspace_id, _bs.completed).where(among(session, _bs.id, part))
+        found.update(
+            row_id
+            for row_id, ws, completed in session.execute(query)
+            if ws == workspace_id and completed
+        )
+    return found

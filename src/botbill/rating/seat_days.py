@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 from sqlalchemy import delete, distinct, func, or_, select
 from sqlalchemy.orm import Session
@@ -21,7 +22,9 @@ from botbill.kit.instants import Micros
 from botbill.metering.models import SeatInterval
 from botbill.metering.seats import SeatInterval as Interval
 from botbill.orders.providers import CardProvider, card_provider
+from botbill.plans.catalog import Plan
 from botbill.plans.catalog_store import catalog
+from botbill.plans.models import SubscriptionPeriod
 from botbill.plans.service import lock_current
 from botbill.rating.charges import period_at, periods_of
 from botbill.rating.days import Day, days_touched
@@ -90,17 +93,7 @@ def sweep(session: Session, *, workspace_id: str, now: Micros) -> int:
     swept = _swept_until(session, workspace_id)
     if swept is not None and swept >= today:
         return 0
-    s = _seats.c
-    open_seats = session.execute(
-        select(s.app_id, func.min(s.start))
-        .where(s.workspace_id == workspace_id, s.end.is_(None), s.start < today)
-        .group_by(s.app_id)
-    ).all()
-    days = [
-        (app_id, day)
-        for app_id, start in open_seats
-        for day in days_touched(max(start, swept or start), today, workspace.timezone)
-    ]
+    days = unswept_days(session, workspace, swept=swept, today=today)
     _enqueue(session, workspace_id, days)
     statement = upsert_insert(session)(_sweeps).values(workspace_id=workspace_id, swept_until=today)
     session.execute(
@@ -109,6 +102,86 @@ def sweep(session: Session, *, workspace_id: str, now: Micros) -> int:
         )
     )
     return len(days)
+
+
+def unswept_days(
+    session: Session, workspace: Workspace, *, swept: Micros | None, today: Micros
+) -> list[tuple[str, Day]]:
+    """The ended local days of seats still held that the sweep has not queued yet."""
+    s = _seats.c
+    open_seats = session.execute(
+        select(s.app_id, func.min(s.start))
+        .where(s.workspace_id == workspace.id, s.end.is_(None), s.start < today)
+        .group_by(s.app_id)
+    ).all()
+    return [
+        (app_id, day)
+        for app_id, start in open_seats
+        for day in days_touched(max(start, swept or start), today, workspace.timezone)
+    ]
+
+
+def unrated_days(
+    session: Session, workspace: Workspace, app_ids: Collection[str], *, now: Micros
+) -> dict[str, set[Day]]:
+    """Per app, the ended days the rater has yet to rate: queued, or not swept yet.
+    Read without taking anything."""
+    q = _queue.c
+    found: dict[str, set[Day]] = defaultdict(set)
+    rows = session.execute(
+        select(q.app_id, q.day_start, q.day_end).where(
+            q.workspace_id == workspace.id, q.app_id.in_(app_ids), q.day_end <= now
+        )
+    )
+    for app_id, d0, d1 in rows:
+        found[app_id].add((d0, d1))
+    today = local_day(now, workspace.timezone)[0]
+    swept = _swept_until(session, workspace.id)
+    if swept is None or swept < today:
+        for app_id, day in unswept_days(session, workspace, swept=swept, today=today):
+            if app_id in app_ids:
+                found[app_id].add(day)
+    return found
+
+
+class DayCharge(NamedTuple):
+    """What one app's seats on one ended day cost, beside what was booked for that day."""
+
+    day: Day
+    seats: int
+    period: SubscriptionPeriod
+    amount: int
+    booked: SeatDayCharge | None
+
+    @property
+    def change(self) -> int:
+        """The balance movement that books this day (negative: a charge). A day booked
+        with the same seats stays as it was booked."""
+        if self.booked is None:
+            return -self.amount
+        return 0 if self.booked.seats == self.seats else self.booked.amount - self.amount
+
+
+def day_charges(
+    session: Session,
+    workspace_id: str,
+    app_id: str,
+    days: Iterable[Day],
+    periods: Sequence[SubscriptionPeriod],
+    plans: Mapping[str, Plan],
+) -> list[DayCharge]:
+    """Each day's seats counted now, priced at the plan in force at the day's start
+    (SPEC §3.3); days without seats and without a booked charge are left out."""
+    result = []
+    for day in sorted(days):
+        seats = seats_on(session, workspace_id, app_id, day)
+        booked = session.get(SeatDayCharge, (workspace_id, app_id, day[0]))
+        if booked is None and seats == 0:
+            continue
+        period = period_at(periods, day[0])
+        amount = seat_days_amount(plans[period.plan_code], seats)
+        result.append(DayCharge(day, seats, period, amount, booked))
+    return result
 
 
 def sweep_due(session: Session, *, workspace_id: str | None, now: Micros) -> list[str]:
@@ -197,35 +270,28 @@ def _rate_app_days(
     if cards is None:
         cards = card_provider(get_settings().effective_card_provider)
     lock_current(session, workspace, app_id, cards=cards, now=now)
-    plans = catalog(session)
     periods = periods_of(session, workspace_id, app_id)
     change = 0
-    for day in days:
-        seats = seats_on(session, workspace_id, app_id, day)
-        row = session.get(SeatDayCharge, (workspace_id, app_id, day[0]))
-        if row is None and seats == 0:
-            continue
-        period = period_at(periods, day[0])
-        amount = seat_days_amount(plans[period.plan_code], seats)
-        if row is None:
+    for charge in day_charges(session, workspace_id, app_id, days, periods, catalog(session)):
+        change += charge.change
+        if charge.booked is None:
             session.add(
                 SeatDayCharge(
                     workspace_id=workspace_id,
                     app_id=app_id,
-                    day_start=day[0],
-                    day_end=day[1],
-                    seats=seats,
-                    period_id=period.id,
-                    plan_code=period.plan_code,
-                    amount=amount,
+                    day_start=charge.day[0],
+                    day_end=charge.day[1],
+                    seats=charge.seats,
+                    period_id=charge.period.id,
+                    plan_code=charge.period.plan_code,
+                    amount=charge.amount,
                     currency=workspace.currency,
                     rated_at=now,
                 )
             )
-            change -= amount
-        elif row.seats != seats:
-            change -= amount - row.amount
-            row.seats, row.amount, row.rated_at = seats, amount, now
+        elif charge.booked.seats != charge.seats:
+            booked = charge.booked
+            booked.seats, booked.amount, booked.rated_at = charge.seats, charge.amount, now
     if change:
         book(
             session,

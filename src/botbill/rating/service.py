@@ -21,7 +21,6 @@ from botbill.kit.clock import Clock
 from botbill.kit.db import among, table_of, unit_of_work
 from botbill.kit.instants import Micros
 from botbill.metering.jobs import run_completion
-from botbill.metering.models import BillingSession
 from botbill.metering.pending import run_metering
 from botbill.metering.pending import settle as settle_metering
 from botbill.metering.service import has_due
@@ -30,14 +29,13 @@ from botbill.plans.catalog import ChargeType
 from botbill.rating import seat_days
 from botbill.rating.charges import UsageCharge, rate
 from botbill.rating.models import RatingQueueEntry
-from botbill.rating.queue import has_pending
+from botbill.rating.queue import has_pending, still_completed
 
 log = logging.getLogger(__name__)
 
 BATCH = 5_000
 CHUNK = 500
 _queue = table_of(RatingQueueEntry)
-_bs = table_of(BillingSession).c
 
 
 def drain(
@@ -97,7 +95,7 @@ def drain(
                     charges=by_app[(ws, app)],
                     now=now,
                     cards=cards,
-                    still_completed=_completed,
+                    still_completed=still_completed,
                 )
         except Exception:
             log.exception("rating failed; kept queued", extra={"workspace": ws, "app": app})
@@ -106,20 +104,6 @@ def drain(
     for ids in chunked(done, CHUNK):
         session.execute(delete(_queue).where(among(session, q.id, ids)))
     return len(done)
-
-
-def _completed(session: Session, workspace_id: str, ids: list[int]) -> set[int]:
-    found: set[int] = set()
-    for part in chunked(ids, CHUNK):
-        # By primary key alone: with the workspace in the WHERE clause SQLite would walk
-        # the workspace's index instead; the workspace is checked here.
-        query = select(_bs.id, _bs.workspace_id, _bs.completed).where(among(session, _bs.id, part))
-        found.update(
-            row_id
-            for row_id, ws, completed in session.execute(query)
-            if ws == workspace_id and completed
-        )
-    return found
 
 
 def run_rating(

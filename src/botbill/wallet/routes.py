@@ -41,7 +41,7 @@ def entitlement(
         get_app(session, caller.workspace_id, app_id)
     settle_app(engine, clock, workspace_id=caller.workspace_id, app_id=app_id, cards=cards)
     bring_current(engine, workspace_id=caller.workspace_id, app_id=app_id, cards=cards, now=now)
-    with unit_of_work(engine, write=False) as session:
+    with unit_of_work(engine, write=False, snapshot=True) as session:
         decision = service.entitlement(session, caller.workspace_id, app_id, now=now)
     return EntitlementOut(active=decision.active, reason=decision.reason)
 

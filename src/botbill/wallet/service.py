@@ -25,8 +25,9 @@ from botbill.orders.service import (
 )
 from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription, SubscriptionPeriod
-from botbill.plans.overview import facts_of
+from botbill.plans.overview import NOTHING_UNBOOKED, facts_of
 from botbill.plans.service import ENTERPRISE_ACCOUNT, lock_current, settle_unpaid_fee
+from botbill.rating.unbooked import unbooked
 from botbill.wallet.balances import balance_of, book
 from botbill.wallet.entitlement import Decision, decide
 from botbill.wallet.ledger import EntryKind
@@ -144,7 +145,8 @@ def grant_promotion(
 
 
 def entitlement(session: Session, workspace_id: str, app_id: str, *, now: Micros) -> Decision:
-    """May the app answer now? The subscription must be current (``plans.service.refresh``)."""
+    """May the app answer now? The subscription must be current (``plans.service.refresh``);
+    charges the rater has yet to book count as booked (read in a snapshot)."""
     app = session.get(App, (workspace_id, app_id))
     if app is None:
         raise NotFound(f"no app {app_id!r}")
@@ -155,4 +157,7 @@ def entitlement(session: Session, workspace_id: str, app_id: str, *, now: Micros
     assert period is not None
     plan = catalog(session)[subscription.plan_code]
     balance = balance_of(session, workspace_id, app_id, now)
-    return decide(facts_of(subscription, plan, period, balance), now)
+    workspace = session.get(Workspace, workspace_id)
+    assert workspace is not None
+    pending = unbooked(session, workspace, [app_id], now=now).get(app_id, NOTHING_UNBOOKED)
+    return decide(facts_of(subscription, plan, period, balance, pending), now)
