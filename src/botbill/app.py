@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     ):
         app.include_router(router)
     _install_error_handlers(app)
+    app.add_middleware(CredentialsBeforeBody)
     app.add_middleware(RequestMetrics)
     return app
 
@@ -117,18 +118,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return problem_response(error)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        # FastAPI validates the body before it runs the auth dependency; a caller
-        # without valid credentials must hear 401, not how its body was wrong.
-        if request.url.path.startswith("/v1/"):
-            engine = request.app.state.engine
-            try:
-                await authenticate(request, engine)
-            except Unauthorized as unauthorized:
-                try:  # an operator key is good credentials too
-                    await run_in_threadpool(authenticate_operator, request, engine)
-                except Problem:
-                    return problem_response(unauthorized)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [FieldError(e["loc"], e["msg"]) for e in error.errors()]
         summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:5])
         return problem_response(Invalid(summary, errors=errors))
@@ -152,6 +142,60 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
         return problem_response(Problem("an unexpected error occurred; it has been logged"))
+
+
+class CredentialsBeforeBody:
+    """A ``/v1/`` request's body is read only once its key is known to be live.
+
+    FastAPI reads and parses a JSON body before it runs any dependency, so a route's own
+    key check comes too late to spare the server an anonymous caller's body, or to keep
+    that caller from learning how its body was wrong (API.md: 401 for no credentials).
+    A request without a live workspace or operator key goes on to its route with an
+    empty body: the route's key check answers 401 in its own words (an unknown path
+    still 404), and the body is never read.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"].startswith("/v1/")
+            and not await _has_live_key(Request(scope))
+        ):
+            receive = _without_body(receive)
+        await self.app(scope, receive, send)
+
+
+async def _has_live_key(request: Request) -> bool:
+    engine = request.app.state.engine
+    try:
+        await authenticate(request, engine)
+    except Unauthorized:
+        try:
+            await run_in_threadpool(authenticate_operator, request, engine)
+        except Problem:
+            return False
+    return True
+
+
+def _without_body(receive: Receive) -> Receive:
+    """An empty body in place of the one sent; after it, only the connection's news
+    (a disconnect), with any body that still arrives dropped unread."""
+    given = False
+
+    async def receive_no_body() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return message
+
+    return receive_no_body
 
 
 class RequestMetrics:

@@ -25,7 +25,8 @@ async def get_settings_dep(request: Request) -> Settings:
 
 
 async def read_body(request: Request) -> bytes:
-    """The body, refused with 413 as soon as it passes the size limit."""
+    """The body, refused with 413 as soon as it passes the size limit. Called by the
+    route itself, after its dependencies have checked the caller's key."""
     limit = request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -54,12 +55,12 @@ async def read_body(request: Request) -> bytes:
 )
 async def post_events(
     request: Request,
-    body: Annotated[bytes, Depends(read_body)],
     caller: Ingester,
     engine: EngineDep,
     clock: ClockDep,
     settings: Annotated[Settings, Depends(get_settings_dep)],
 ) -> IngestResult:
+    body = await read_body(request)
     headers = {name.lower(): value for name, value in request.headers.items()}
     limits = TimeLimits(
         max_future=settings.max_future_seconds * SECOND, max_age=settings.backfill_days * DAY
