@@ -10,7 +10,7 @@ drains its workspace first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -27,8 +27,6 @@ from botbill.metering import pending
 from botbill.metering import service as metering
 from botbill.metering.pending import conversation_histories, idle_timeouts, seat_histories
 
-HISTORY_CHUNK = 500
-
 
 @dataclass(frozen=True, slots=True)
 class TimeLimits:
@@ -38,11 +36,10 @@ class TimeLimits:
     max_age: Micros | None = 35 * DAY  # None: no limit (``botbill import``)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class IngestCounts:
-    accepted: int = 0
-    duplicates: int = 0
-    rejected_lines: list[int] = field(default_factory=list)
+    accepted: int
+    duplicates: int
 
 
 def ingest(
@@ -52,10 +49,9 @@ def ingest(
     events: Sequence[EventRecord],
     now: Micros,
     limits: TimeLimits,
-    loc_prefix: str = "events",
 ) -> IngestCounts:
     """Store a batch, all of it or (422) none of it, and leave its metering pending."""
-    errors = check(session, workspace_id, events, now=now, limits=limits, loc_prefix=loc_prefix)
+    errors = check(session, workspace_id, events, now=now, limits=limits)
     if errors:
         raise invalid_batch(errors)
     fresh = store(session, workspace_id, events, now=now)
@@ -71,7 +67,6 @@ def check(
     *,
     now: Micros,
     limits: TimeLimits,
-    loc_prefix: str = "events",
 ) -> list[FieldError]:
     """The errors of the events that break a workspace rule: an unknown app, a time
     too far ahead or (for the HTTP API) older than the backfill window."""
@@ -86,21 +81,19 @@ def check(
     latest = now + limits.max_future
     for index, event in enumerate(events):
         if event.app_id not in known:
-            errors.append(
-                FieldError([loc_prefix, index, "subject"], f"unknown app {event.app_id!r}")
-            )
+            errors.append(FieldError(["events", index, "subject"], f"unknown app {event.app_id!r}"))
         if event.time > latest:
             ahead = f"{limits.max_future // SECOND} s"
             errors.append(
                 FieldError(
-                    [loc_prefix, index, "time"],
+                    ["events", index, "time"],
                     f"time is more than {ahead} ahead of the server's clock",
                 )
             )
         elif earliest is not None and limits.max_age is not None and event.time < earliest:
             errors.append(
                 FieldError(
-                    [loc_prefix, index, "time"],
+                    ["events", index, "time"],
                     f"time is older than the backfill window ({limits.max_age // DAY} days); "
                     "use `botbill import` for older history",
                 )
