@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run serve test lint typecheck check bench bench-quick clean
+.PHONY: setup run serve test lint typecheck check bench bench-quick soak clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy
@@ -41,3 +42,7 @@ bench: setup
 
 bench-quick: setup
 	$(BIN)/python -m bench.run --size quick
+
+# Mixed load against a server, then exact counts; a benchmark, never part of test or CI.
+soak: setup
+	$(BIN)/python -m bench.soak

@@ -23,8 +23,8 @@ from bench.dataset import bench_apps, events, write
 from bench.run import SIZES, Database, log, split_fifth
 from botbill.apps.schemas import AppCreate
 from botbill.apps.service import create_app
-from botbill.events.importer import import_lines
 from botbill.events.service import TimeLimits
+from botbill.ingest.importer import import_lines
 from botbill.kit.clock import SystemClock
 from botbill.kit.db import build_engine, fetch_raw, table_of, unit_of_work
 from botbill.kit.instants import SECOND, SLOT

@@ -20,7 +20,8 @@ from bench.run import Database, log
 from botbill.apps.schemas import AppCreate
 from botbill.apps.service import create_app
 from botbill.events.parsing import parse_events
-from botbill.events.service import TimeLimits, ingest
+from botbill.events.service import TimeLimits
+from botbill.ingest.service import ingest
 from botbill.kit.clock import SystemClock
 from botbill.kit.db import build_engine, unit_of_work
 from botbill.kit.instants import DAY, SECOND

@@ -22,15 +22,16 @@ from sqlalchemy import Engine, select
 from botbill.app import create_app as create_server_app
 from botbill.apps.schemas import AppCreate
 from botbill.apps.service import create_app
+from botbill.auth.keys import Scope
+from botbill.auth.service import create_key
 from botbill.events.models import Event
 from botbill.kit.clock import FrozenClock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import to_micros
 from botbill.settings import Settings
-from botbill.workspaces.keys import Scope
 from botbill.workspaces.schemas import MemberCreate, Role
 from botbill.workspaces.service import add_member as add_workspace_member
-from botbill.workspaces.service import create_key, create_workspace, get_workspace
+from botbill.workspaces.service import create_workspace, get_workspace
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 """The tests' "now" unless a test moves the clock."""
@@ -51,7 +52,7 @@ def make_key(engine: Engine, *, workspace_id: str, scopes: list[Scope]) -> str:
     with unit_of_work(engine, write=True) as session:
         workspace = get_workspace(session, workspace_id)
         return create_key(
-            session, workspace=workspace, name="test", scopes=scopes, now=to_micros(T0)
+            session, workspace_id=workspace.id, name="test", scopes=scopes, now=to_micros(T0)
         ).secret
 
 

@@ -19,25 +19,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from botbill import __version__
 from botbill.apps.routes import router as apps_router
 from botbill.audit.routes import router as audit_router
-from botbill.events.routes import router as events_router
+from botbill.auth.dependencies import authenticate, authenticate_operator
+from botbill.engine.lifecycle import lifecycle_pass
+from botbill.engine.passes import engine_pass
 from botbill.extensions.routes import router as extensions_router
+from botbill.ingest.routes import router as ingest_router
 from botbill.kit.clock import Clock, SystemClock
 from botbill.kit.db import build_engine
 from botbill.kit.jobs import PeriodicJob
 from botbill.kit.problems import PROBLEM_CONTENT_TYPE, FieldError, Invalid, Problem, Unauthorized
 from botbill.migrations import upgrade
-from botbill.operators.auth import authenticate_operator
 from botbill.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from botbill.ops.routes import router as ops_router
 from botbill.orders.providers import card_provider
 from botbill.orders.routes import router as orders_router
-from botbill.plans.lifecycle import lifecycle_pass
 from botbill.plans.routes import router as plans_router
-from botbill.rating.service import engine_pass
 from botbill.settings import Settings, get_settings
+from botbill.subscriptions.routes import router as subscriptions_router
 from botbill.usage.routes import router as usage_router
 from botbill.wallet.routes import router as wallet_router
-from botbill.workspaces.auth import authenticate
 from botbill.workspaces.routes import router as members_router
 
 log = logging.getLogger("botbill.http")
@@ -89,11 +89,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.clock = clock
     for router in (
         ops_router,
-        events_router,
+        ingest_router,
         apps_router,
         members_router,
         usage_router,
         plans_router,
+        subscriptions_router,
         wallet_router,
         orders_router,
         extensions_router,

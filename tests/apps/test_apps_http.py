@@ -12,9 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from botbill.apps.models import App
 from botbill.kit.db import unit_of_work
-from botbill.workspaces.models import Member, Workspace
+from botbill.workspaces.models import App, Member, Workspace
 from tests.conftest import Server
 from tests.factories import (
     T0,

@@ -11,10 +11,10 @@ from sqlalchemy import Engine, select
 
 from botbill.audit.models import AuditEntry
 from botbill.audit.service import Action, Actor, record
+from botbill.auth.keys import Scope
+from botbill.auth.models import ApiKey
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import MINUTE
-from botbill.workspaces.keys import Scope
-from botbill.workspaces.models import ApiKey
 from tests.conftest import Server
 from tests.extensions.test_extensions_http import asked, decide
 from tests.factories import auth, error_locs, make_key, make_member, problem, run_botbill

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
-from botbill.apps.service import list_apps
+from botbill.auth.service import find_key
 from botbill.demo.build import DEMO_NAME, build_demo, find_demo, new_admin_key
 from botbill.events.models import Event
 from botbill.kit.clock import FrozenClock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import to_micros
-from botbill.metering.models import BillingSession
+from botbill.metering.models import BillingSession, RatingQueueEntry
 from botbill.orders.models import Order
-from botbill.plans.overview import overviews
-from botbill.rating.models import RatingQueueEntry
-from botbill.wallet.models import UsageCharge
-from botbill.workspaces.service import find_key, get_workspace, list_members
+from botbill.rating.models import UsageCharge
+from botbill.subscriptions.overview import overviews
+from botbill.workspaces.service import get_workspace, list_apps, list_members
 from tests.factories import T0
 
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from botbill.audit.models import AuditEntry
+from botbill.auth.keys import Scope
 from botbill.extensions.models import ExtensionRequest
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY, MINUTE
 from botbill.plans.models import Subscription, SubscriptionPeriod
-from botbill.workspaces.keys import Scope
 from tests.conftest import Server
 from tests.factories import auth, error_locs, make_key, problem
 from tests.wallet.accounts import (
@@ -29,6 +29,7 @@ from tests.wallet.accounts import (
     operator_key,
     subscription,
     tenant,
+    time_passes,
 )
 
 
@@ -107,7 +108,7 @@ def test_request_then_approve_moves_the_period_end(
     listed = http.get("/v1/extension-requests", headers=auth(acme.key)).json()
     assert listed == {"items": [request], "next_cursor": None}
 
-    server.clock.advance(90 * MINUTE)
+    time_passes(server, 90 * MINUTE)
     response = decide(http, ops, request["id"], approve=True, note="granted once")
     assert response.status_code == 200, response.text
     decided = response.json()
@@ -134,14 +135,14 @@ def test_an_approved_fee_plan_renews_at_its_new_end(
     """The next monthly period starts where the extended one ends (no overlap, no gap)."""
     funded_app(http, server.engine, acme, plan="essential", amount=20_000)
     assert decide(http, ops, asked(http, acme.key, days=10), approve=True).status_code == 200
-    server.clock.advance(30 * DAY + 1)  # past the old end, before the new one
+    time_passes(server, 30 * DAY + 1)  # past the old end, before the new one
     detail = subscription(http, key=acme.key)
     assert (detail["period_start"], detail["period_end"]) == (
         "2026-11-26T12:00:00Z",
         "2027-01-05T12:00:00Z",
     )
     assert detail["balance"]["amount"] == 20_000 - 9_900  # nothing renewed yet
-    server.clock.advance(10 * DAY)  # past the new end
+    time_passes(server, 10 * DAY)  # past the new end
     detail = subscription(http, key=acme.key)
     assert (detail["period_start"], detail["period_end"], detail["status"]) == (
         "2027-01-05T12:00:00Z",
@@ -184,7 +185,7 @@ def test_an_expired_app_comes_back(
     new_app(http, server.engine, acme, plan="essential")
     wire = add_funds(http, key=acme.key, method="wire", token=None, amount=10_000).json()
     assert decide_wire(http, ops, wire["id"]) == 200  # pays the first fee; no card saved
-    server.clock.advance(32 * DAY)  # 2026-12-28: the renewal found 100 and no card
+    time_passes(server, 32 * DAY)  # 2026-12-28: the renewal found 100 and no card
     assert entitlement(http, key=acme.key) == {"active": False, "reason": "plan_expired"}
     request_id = asked(http, acme.key, days=5)
     assert entitlement(http, key=acme.key)["reason"] == "plan_expired"  # not before approval
@@ -195,7 +196,7 @@ def test_an_expired_app_comes_back(
     detail = subscription(http, key=acme.key)
     assert (detail["status"], detail["period_end"]) == ("active", "2026-12-31T12:00:00Z")
     assert "renewal_failed" not in [n["type"] for n in detail["notices"]]
-    server.clock.advance(3 * DAY)  # the new end passes: the renewal fails again
+    time_passes(server, 3 * DAY)  # the new end passes: the renewal fails again
     assert entitlement(http, key=acme.key) == {"active": False, "reason": "plan_expired"}
 
 
@@ -207,19 +208,19 @@ def test_an_ended_trial_comes_back(
     server: Server, http: httpx.Client, acme: Tenant, ops: str
 ) -> None:
     new_app(http, server.engine, acme)  # trial: ends 2026-12-10T12:00Z
-    server.clock.advance(15 * DAY)
+    time_passes(server, 15 * DAY)
     assert entitlement(http, key=acme.key) == {"active": False, "reason": "trial_expired"}
     assert decide(http, ops, asked(http, acme.key, days=7), approve=True).status_code == 200
     assert entitlement(http, key=acme.key) == {"active": True}
     assert subscription(http, key=acme.key)["period_end"] == "2026-12-17T12:00:00Z"
-    server.clock.advance(6 * DAY)  # 2026-12-17T12:00Z
+    time_passes(server, 6 * DAY)  # 2026-12-17T12:00Z
     assert entitlement(http, key=acme.key) == {"active": False, "reason": "trial_expired"}
 
 
 def test_days_are_local_days(server: Server, http: httpx.Client, ops: str) -> None:
     """Across a DST change the end keeps its local wall-clock time."""
     paris = tenant(server.engine, timezone="Europe/Paris")
-    server.clock.advance(-60 * DAY)  # 2026-09-27, summer time
+    time_passes(server, -60 * DAY)  # 2026-09-27, summer time
     new_app(http, server.engine, paris)  # trial to 2026-10-11T14:00+02:00
     assert decide(http, ops, asked(http, paris.key, days=30), approve=True).status_code == 200
     assert subscription(http, key=paris.key)["period_end"] == "2026-11-10T14:00:00+01:00"
@@ -229,9 +230,9 @@ def test_an_approval_that_would_end_in_the_past_is_refused(
     server: Server, http: httpx.Client, acme: Tenant, ops: str
 ) -> None:
     new_app(http, server.engine, acme)
-    server.clock.advance(14 * DAY + 1 * DAY)  # trial ended a day ago
+    time_passes(server, 14 * DAY + 1 * DAY)  # trial ended a day ago
     request_id = asked(http, acme.key, days=3)
-    server.clock.advance(3 * DAY)  # the operator took too long: 3 days would end yesterday
+    time_passes(server, 3 * DAY)  # the operator took too long: 3 days would end yesterday
     before = state(server.engine)
     body = problem(decide(http, ops, request_id, approve=True), 409)
     assert "reject" in body["detail"]
@@ -241,12 +242,12 @@ def test_an_approval_that_would_end_in_the_past_is_refused(
 
 def test_not_enough_days_or_too_long_ago(server: Server, http: httpx.Client, acme: Tenant) -> None:
     new_app(http, server.engine, acme)
-    server.clock.advance(14 * DAY + 2 * DAY + 1)  # trial ended 2 days ago
+    time_passes(server, 14 * DAY + 2 * DAY + 1)  # trial ended 2 days ago
     before = state(server.engine)
     body = problem(ask(http, acme.key, days=2, reason="x"), 422)
     assert error_locs(body) == [["body", "days"]]
     assert "at least 3" in body["detail"]
-    server.clock.advance(30 * DAY)
+    time_passes(server, 30 * DAY)
     body = problem(ask(http, acme.key, days=30, reason="x"), 409)
     assert "choose a plan again" in body["detail"]
     assert state(server.engine) == before
@@ -404,7 +405,7 @@ def test_an_app_gone_pay_as_you_go_cannot_be_approved(
         headers=auth(acme.key),
     )
     assert change.status_code == 202
-    server.clock.advance(31 * DAY)  # the downgrade happened
+    time_passes(server, 31 * DAY)  # the downgrade happened
     before = state(server.engine)
     assert "pay-as-you-go" in problem(decide(http, ops, request_id, approve=True), 409)["detail"]
     assert state(server.engine) == before
@@ -416,7 +417,7 @@ def test_list_filters_and_pages(server: Server, http: httpx.Client, acme: Tenant
     ids = []
     for app_id in ("a-bot", "b-bot", "c-bot"):
         ids.append(asked(http, acme.key, app_id))
-        server.clock.advance(MINUTE)
+        time_passes(server, MINUTE)
     assert decide(http, ops, ids[1], approve=False).status_code == 200
 
     def listed(**query: Any) -> dict[str, Any]:
@@ -471,7 +472,7 @@ def test_the_plan_list_shows_extension_notices(
     assert "extension_requested" in types()
     assert decide(http, ops, request_id, approve=True).status_code == 200
     assert "extension_approved" in types()
-    server.clock.advance(7 * DAY)
+    time_passes(server, 7 * DAY)
     assert not {"extension_requested", "extension_approved"} & set(types())
 
 

@@ -9,13 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from botbill.extensions.rules import (
-    MAX_DAYS,
-    RefusalKind,
-    Standing,
-    extended_end,
-    refusal,
-)
+from botbill.extensions.rules import MAX_DAYS, RefusalKind, Standing, extended_end, refusal
 from botbill.kit.instants import DAY, HOUR, to_micros
 from botbill.plans.catalog import DEFAULT_CATALOG
 

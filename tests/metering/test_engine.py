@@ -14,8 +14,10 @@ from sqlalchemy import Engine, select
 
 from botbill.apps.schemas import AppCreate
 from botbill.apps.service import create_app
+from botbill.engine.rebuild import rebuild
 from botbill.events.parsing import parse_events
-from botbill.events.service import TimeLimits, ingest, rebuild
+from botbill.events.service import TimeLimits
+from botbill.ingest.service import ingest
 from botbill.kit.clock import FrozenClock
 from botbill.kit.db import table_of, unit_of_work
 from botbill.kit.instants import DAY, Micros, slot_of, to_micros

@@ -12,14 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from botbill.events.service import rebuild
+from botbill.engine.rebuild import rebuild
 from botbill.kit.clock import FrozenClock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY
 from botbill.metering.jobs import run_completion
-from botbill.metering.models import PendingMetering
+from botbill.metering.models import PendingMetering, RatingQueueEntry
 from botbill.metering.pending import drain, has_pending, settle
-from botbill.rating.models import RatingQueueEntry
 from tests.conftest import _clean
 from tests.histories import random_history
 from tests.metering.test_engine import (

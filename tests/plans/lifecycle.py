@@ -8,14 +8,14 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, select, update
 
+from botbill.engine.lifecycle import LifecycleCounts, run_lifecycle
 from botbill.kit.db import unit_of_work
+from botbill.ledger.balances import balance_of, book
+from botbill.ledger.entries import EntryKind
+from botbill.ledger.models import LedgerEntry
 from botbill.orders.models import Order
 from botbill.orders.providers import TestCardProvider
-from botbill.plans.lifecycle import LifecycleCounts, run_lifecycle
 from botbill.plans.models import Subscription
-from botbill.wallet.balances import balance_of, book
-from botbill.wallet.ledger import EntryKind
-from botbill.wallet.models import LedgerEntry
 from tests.conftest import Server
 from tests.factories import auth
 from tests.wallet.accounts import Tenant

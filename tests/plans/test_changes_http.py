@@ -22,6 +22,7 @@ from tests.wallet.accounts import (
     operator_key,
     subscription,
     tenant,
+    time_passes,
 )
 
 
@@ -52,7 +53,7 @@ def test_pay_as_you_go_to_a_fee_plan_from_the_balance(
     server: Server, http: httpx.Client, acme: Tenant
 ) -> None:
     funded_app(http, server.engine, acme, plan="standard", amount=20_000)
-    server.clock.advance(10 * DAY)
+    time_passes(server, 10 * DAY)
     response = change(http, acme, plan="essential")
     assert response.status_code == 200, response.text
     body = response.json()
@@ -75,7 +76,7 @@ def test_the_unused_fee_is_credited_against_the_new_order(
     server: Server, http: httpx.Client, acme: Tenant
 ) -> None:
     funded_app(http, server.engine, acme, plan="essential", amount=10_000)  # fee paid at once
-    server.clock.advance(15 * DAY)  # of a 30-day period (26 Nov - 26 Dec)
+    time_passes(server, 15 * DAY)  # of a 30-day period (26 Nov - 26 Dec)
     response = change(http, acme, plan="advanced", payment_method="card", token="tok_ok")
     assert response.status_code == 200, response.text
     order = response.json()["order"]
@@ -96,7 +97,7 @@ def test_leaving_the_trial_needs_no_order_for_pay_as_you_go(
     server: Server, http: httpx.Client, acme: Tenant
 ) -> None:
     new_app(http, server.engine, acme)
-    server.clock.advance(20 * DAY)  # the trial has expired
+    time_passes(server, 20 * DAY)  # the trial has expired
     assert entitlement(http, key=acme.key)["reason"] == "trial_expired"
     body = change(http, acme, plan="standard").json()
     assert (body["plan"], body["order"], body["period_start"]) == (
@@ -134,7 +135,7 @@ def test_a_downgrade_waits_for_the_period_end(
     assert (body["change"], body["plan"], body["order"]) == ("downgrade", "advanced", None)
     assert body["scheduled_change"] == {"plan": "essential", "at": "2026-12-26T12:00:00Z"}
     assert [n["type"] for n in body["notices"]] == ["downgrade_scheduled"]
-    server.clock.advance(30 * DAY)
+    time_passes(server, 30 * DAY)
     detail = subscription(http, key=acme.key)
     assert (detail["plan"], detail["scheduled_change"], detail["notices"]) == (
         "essential",
@@ -156,7 +157,7 @@ def test_a_scheduled_downgrade_can_be_withdrawn(
     assert response.status_code == 200
     assert response.json()["scheduled_change"] is None
     problem(http.delete(path, headers=auth(acme.key)), 404)
-    server.clock.advance(30 * DAY)
+    time_passes(server, 30 * DAY)
     detail = subscription(http, key=acme.key)
     assert detail["plan"] == "essential"  # renewed as it was
     assert detail["balance"]["amount"] == 30_000 - 9_900 - 9_900
@@ -175,9 +176,9 @@ def test_renewal_from_the_balance_then_the_saved_card_then_expiry(
     server: Server, http: httpx.Client, acme: Tenant
 ) -> None:
     funded_app(http, server.engine, acme, plan="essential", amount=20_000)  # card saved
-    server.clock.advance(30 * DAY)  # renewed from the balance: 20,000 - 2 x 9,900 = 200
+    time_passes(server, 30 * DAY)  # renewed from the balance: 20,000 - 2 x 9,900 = 200
     assert balance_of(http, key=acme.key) == 200
-    server.clock.advance(31 * DAY)  # the balance does not cover it: the saved card pays
+    time_passes(server, 31 * DAY)  # the balance does not cover it: the saved card pays
     detail = subscription(http, key=acme.key)
     assert (detail["status"], detail["period_start"]) == ("active", "2027-01-26T12:00:00Z")
     assert orders(http, acme)[-1] == ("renewal", "essential", 9_900, 0, "card", "paid")
@@ -191,7 +192,7 @@ def test_a_failed_renewal_expires_the_plan(
     ops = operator_key(server.engine)
     http.post(f"/v1/orders/{wire['id']}/confirm-payment", headers=auth(ops))
     assert change(http, acme, plan="essential").status_code == 200  # from the balance: 100 left
-    server.clock.advance(31 * DAY)  # no card was ever saved
+    time_passes(server, 31 * DAY)  # no card was ever saved
     assert entitlement(http, key=acme.key) == {"active": False, "reason": "plan_expired"}
     detail = subscription(http, key=acme.key)
     assert detail["status"] == "expired"

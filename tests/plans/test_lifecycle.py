@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from botbill.app import create_app
-from botbill.apps.models import App
+from botbill.audit.service import Actor
 from botbill.kit.clock import FrozenClock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY, to_micros
@@ -21,6 +21,7 @@ from botbill.orders.providers import TestCardProvider
 from botbill.plans.models import Subscription
 from botbill.settings import Settings
 from botbill.wallet.service import grant_promotion
+from botbill.workspaces.models import App
 from botbill.workspaces.service import get_workspace
 from tests.conftest import Server
 from tests.factories import T0, auth
@@ -250,6 +251,7 @@ def test_a_promotional_credit_lapses_at_its_expiry(
             amount=3_000,
             expires_at=to_micros(T0) + 3 * DAY,
             reason="welcome",
+            actor=Actor.operator("test"),
             cards=TestCardProvider(),
             now=to_micros(T0),
         )

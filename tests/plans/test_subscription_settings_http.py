@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from botbill.auth.keys import Scope
 from botbill.kit.instants import DAY
-from botbill.workspaces.keys import Scope
 from tests.conftest import Server
 from tests.factories import auth, error_locs, make_key, problem
 from tests.plans.lifecycle import cancel, orders_of, settings

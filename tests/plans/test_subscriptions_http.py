@@ -19,6 +19,7 @@ from tests.wallet.accounts import (
     new_app,
     subscription,
     tenant,
+    time_passes,
 )
 
 
@@ -90,12 +91,12 @@ def test_a_trial_expires_after_fourteen_days(
     server: Server, http: httpx.Client, acme: Tenant
 ) -> None:
     new_app(http, server.engine, acme)
-    server.clock.advance(8 * DAY)
+    time_passes(server, 8 * DAY)
     detail = subscription(http, key=acme.key)
     assert (detail["status"], notice_types(detail)) == ("expiring", ["plan_expiring"])
     server.clock.set(to_micros(T0 + timedelta(days=14)) - 1)
     assert entitlement(http, key=acme.key) == {"active": True}
-    server.clock.advance(1)
+    time_passes(server, 1)
     assert entitlement(http, key=acme.key) == {"active": False, "reason": "trial_expired"}
     detail = subscription(http, key=acme.key)
     assert (detail["status"], notice_types(detail)) == ("expired", ["plan_expired"])
@@ -186,7 +187,7 @@ def test_enterprise_apps_are_on_the_contract(
     new_app(http, server.engine, acme)
     detail = subscription(http, key=acme.key)
     assert (detail["plan"], detail["status"], detail["renews"]) == ("enterprise", "active", True)
-    server.clock.advance(400 * DAY)
+    time_passes(server, 400 * DAY)
     assert entitlement(http, key=acme.key) == {"active": True}
     assert subscription(http, key=acme.key)["period_start"] == "2027-12-26T12:00:00Z"
 
@@ -206,11 +207,11 @@ def test_another_workspaces_app_is_404(
     assert rows == []
 
 
-def test_an_app_older_than_subscriptions_gets_one_when_first_seen(
+def test_an_app_older_than_subscriptions_gets_one_from_the_lifecycle_job(
     server: Server, http: httpx.Client, acme: Tenant
 ) -> None:
-    from botbill.apps.models import App
     from botbill.kit.db import unit_of_work
+    from botbill.workspaces.models import App
 
     with unit_of_work(server.engine, write=True) as session:  # as the migration found it
         session.add(
@@ -223,7 +224,7 @@ def test_an_app_older_than_subscriptions_gets_one_when_first_seen(
                 created_at=T0 - timedelta(days=90),
             )
         )
-    server.clock.advance(DAY)
+    time_passes(server, DAY)
     rows = http.get("/v1/subscriptions", headers=auth(acme.key)).json()["items"]
     assert [(r["app_id"], r["plan"], r["period_start"]) for r in rows] == [
         ("old-bot", "standard", "2026-11-27T12:00:00Z")

@@ -9,18 +9,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select, update
 
+from botbill.engine.lifecycle import run_lifecycle
+from botbill.kit.clock import FrozenClock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY, MINUTE, to_micros
+from botbill.ledger.balances import balance_of, book
+from botbill.ledger.entries import EntryKind
 from botbill.orders.providers import TestCardProvider
 from botbill.plans.catalog import ChargeType
 from botbill.plans.models import Subscription, SubscriptionPeriod
-from botbill.plans.service import change_plan, settle_unpaid_fee
+from botbill.plans.renewals import settle_unpaid_fee
+from botbill.plans.switching import change_plan
 from botbill.rating.charges import RatingSummary, UsageCharge, rate
-from botbill.wallet.balances import balance_of, book
-from botbill.wallet.entitlement import Reason
-from botbill.wallet.ledger import EntryKind
-from botbill.wallet.models import UsageCharge as UsageChargeRow
-from botbill.wallet.service import entitlement
+from botbill.rating.models import UsageCharge as UsageChargeRow
+from botbill.subscriptions.entitlement import Reason
+from botbill.subscriptions.service import decision
 from botbill.workspaces.service import get_workspace
 from tests.factories import T0, add_app, make_workspace
 
@@ -78,9 +81,7 @@ def charge(
 
 def run(engine: Engine, app: Bot, *charges: UsageCharge, now: int = NOW) -> RatingSummary:
     with unit_of_work(engine, write=True) as session:
-        return rate(
-            session, workspace_id=app.workspace_id, charges=list(charges), now=now, cards=CARDS
-        )
+        return rate(session, workspace_id=app.workspace_id, charges=list(charges), now=now)
 
 
 def balance(engine: Engine, app: Bot, now: int = NOW) -> int:
@@ -105,7 +106,8 @@ def period(engine: Engine, app: Bot) -> tuple[int, int, int, int, int]:
 
 def answer(engine: Engine, app: Bot, now: int = NOW) -> Reason | None:
     with unit_of_work(engine, write=False) as session:
-        return entitlement(session, app.workspace_id, app.app_id, now=now).reason
+        workspace = get_workspace(session, app.workspace_id)
+        return decision(session, workspace, app.app_id, now=now).reason
 
 
 def test_pay_as_you_go_draws_every_session_from_the_balance(db: Engine) -> None:
@@ -174,12 +176,18 @@ def test_sessions_are_rated_by_the_plan_in_force_at_their_start(db: Engine) -> N
     assert balance(db, app, later) == 100_000 - 49_900 - 20  # 2 came from the allowance
 
 
-def test_rating_rolls_the_period_first(db: Engine) -> None:
+def test_a_session_of_the_next_period_waits_for_the_renewal(db: Engine) -> None:
     app = bot(db, plan="essential", funds=30_000, included=1)
     run(db, app, charge(1), charge(2))  # the first period's allowance is used
     next_month = NOW + 31 * DAY
-    run(db, app, charge(3, at=next_month), now=next_month)  # renewed: a fresh allowance
-    assert balance(db, app, next_month) == 30_000 - 2 * 9_900 - 15
+    waiting = run(db, app, charge(3, at=next_month), now=next_month)
+    assert (waiting.charged, waiting.waiting) == (0, frozenset({3}))  # rating never renews
+    assert balance(db, app, next_month) == 30_000 - 9_900 - 15
+
+    run_lifecycle(db, FrozenClock(next_month), cards=CARDS)  # renewed from the balance
+    rated = run(db, app, charge(3, at=next_month), now=next_month)
+    assert (rated.charged, rated.waiting) == (1, frozenset())
+    assert balance(db, app, next_month) == 30_000 - 2 * 9_900 - 15  # a fresh allowance
     assert period(db, app)[0] == 1
 
 

@@ -13,7 +13,7 @@ from botbill.kit.instants import DAY
 from botbill.metering.jobs import run_completion
 from botbill.orders.providers import PaymentMethod
 from botbill.rating.service import run_rating
-from botbill.wallet.service import add_funds
+from botbill.wallet.service import place_funds_order
 from botbill.workspaces.service import get_workspace
 from tests.histories import APP_TIMEOUTS, random_history
 from tests.metering.test_concurrency import postgresql_only, run_all
@@ -58,12 +58,12 @@ def test_ingest_raters_and_funds_at_once(db: Engine) -> None:
     def rater() -> None:
         while not writing.is_set():
             run_completion(db, clock)
-            run_rating(db, clock, cards=CARDS)
+            run_rating(db, clock)
 
     def depositor(app_id: str) -> None:
         for _ in range(DEPOSITS):
             with unit_of_work(db, write=True) as session:
-                add_funds(
+                place_funds_order(
                     session,
                     get_workspace(session, workspace_id),
                     app_id,
@@ -84,5 +84,5 @@ def test_ingest_raters_and_funds_at_once(db: Engine) -> None:
     )
     assert errors == []
     run_completion(db, clock)
-    run_rating(db, clock, cards=CARDS)
+    run_rating(db, clock)
     check_exactly_once(db, workspace_id, added=DEPOSITS * DEPOSIT)

@@ -8,8 +8,8 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
+from botbill.kit.days import days_touched
 from botbill.kit.instants import DAY, HOUR, to_micros
-from botbill.rating.days import days_touched
 
 
 def at(text: str) -> int:

@@ -17,19 +17,19 @@ from sqlalchemy import Engine, func, select
 
 from botbill.apps.schemas import AppCreate
 from botbill.apps.service import create_app
-from botbill.events.service import rebuild
+from botbill.engine.rebuild import rebuild
 from botbill.kit.clock import FrozenClock
 from botbill.kit.db import table_of, unit_of_work
 from botbill.kit.instants import DAY
+from botbill.ledger.balances import balance_of, book
+from botbill.ledger.entries import EntryKind
+from botbill.ledger.models import Balance, LedgerEntry
 from botbill.metering.jobs import run_completion
-from botbill.metering.models import BillingSession
+from botbill.metering.models import BillingSession, RatingQueueEntry
 from botbill.orders.providers import TestCardProvider
 from botbill.plans.models import SubscriptionPeriod
-from botbill.rating.models import RatingQueueEntry
+from botbill.rating.models import UsageCharge
 from botbill.rating.service import drain, run_rating
-from botbill.wallet.balances import balance_of, book
-from botbill.wallet.ledger import EntryKind
-from botbill.wallet.models import Balance, LedgerEntry, UsageCharge
 from tests.conftest import _clean
 from tests.factories import make_workspace
 from tests.histories import APP_TIMEOUTS, random_history
@@ -160,14 +160,14 @@ def test_every_billing_session_is_charged_exactly_once(db: Engine, seed: int) ->
         send(db, workspace_id, batch, now=NOW)
         if rng.random() < 0.3:  # the rater runs between some batches, a part at a time
             with unit_of_work(db, write=True) as session:
-                drain(session, now=NOW, limit=rng.randint(1, 20), cards=CARDS)
+                drain(session, now=NOW, limit=rng.randint(1, 20))
     run_completion(db, FrozenClock(NOW))
-    run_rating(db, FrozenClock(NOW), cards=CARDS)
+    run_rating(db, FrozenClock(NOW))
     check_exactly_once(db, workspace_id)
     before = balances(db, workspace_id)
 
     with unit_of_work(db, write=True) as session:
         rebuild(session, workspace_id=workspace_id, now=NOW)
-    run_rating(db, FrozenClock(NOW), cards=CARDS)
+    run_rating(db, FrozenClock(NOW))
     check_exactly_once(db, workspace_id)
     assert balances(db, workspace_id) == before

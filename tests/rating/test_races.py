@@ -27,13 +27,13 @@ from sqlalchemy import func, select
 
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY, to_micros
+from botbill.ledger.balances import balance_of
 from botbill.metering.jobs import run_completion
 from botbill.metering.models import BillingSession, SeatInterval
 from botbill.metering.pending import run_metering
 from botbill.orders.providers import TestCardProvider
 from botbill.rating.models import SeatDayCharge
 from botbill.rating.service import drain, run_rating, run_seat_days
-from botbill.wallet.balances import balance_of
 from tests.conftest import Server
 from tests.factories import event, send_events
 from tests.wallet.accounts import Tenant, add_funds, new_app, subscription, tenant
@@ -119,7 +119,7 @@ def test_a_seat_metered_while_its_day_is_being_rated_is_charged(
 
     def rate() -> None:
         try:
-            run_seat_days(server.engine, server.clock, cards=CARDS)
+            run_seat_days(server.engine, server.clock)
         except BaseException as error:  # surfaced in the test's thread
             failures.append(error)
 
@@ -143,7 +143,7 @@ def test_a_seat_metered_while_its_day_is_being_rated_is_charged(
     assert not rater.is_alive()
     assert failures == []
 
-    run_seat_days(server.engine, server.clock, cards=CARDS)
+    run_seat_days(server.engine, server.clock)
     with unit_of_work(server.engine, write=False) as session:
         seats = session.scalars(select(SeatDayCharge.seats)).all()
     assert seats == [2]
@@ -169,7 +169,7 @@ def test_a_balance_read_counts_charges_another_rater_holds(
     assert during["used"]["billing_sessions"] == 30
     assert listed.json()["items"][0]["balance"]["amount"] == FUNDS - 30 * ALERT
 
-    run_rating(server.engine, server.clock, cards=CARDS)
+    run_rating(server.engine, server.clock)
     after = subscription(http, key=acme.key)
     assert after["balance"] == during["balance"]
     assert after["used"] == during["used"]
@@ -272,9 +272,9 @@ def test_reads_always_show_every_charge_whatever_the_interleaving(
             run_completion(server.engine, server.clock)
         elif step == "rate":
             with unit_of_work(server.engine, write=True) as session:
-                drain(session, now=server.clock.now(), limit=argument, cards=CARDS)
+                drain(session, now=server.clock.now(), limit=argument)
         elif step == "seat_days":
-            run_seat_days(server.engine, server.clock, cards=CARDS)
+            run_seat_days(server.engine, server.clock)
         elif argument == 0:
             read = subscription(http, key=who.key)["balance"]["amount"]
             assert read == FUNDS - expected_charges(server, who.workspace_id)
@@ -288,8 +288,8 @@ def test_reads_always_show_every_charge_whatever_the_interleaving(
             assert read == FUNDS - expected_charges(server, who.workspace_id)
     run_metering(server.engine, server.clock)
     run_completion(server.engine, server.clock)
-    run_rating(server.engine, server.clock, cards=CARDS)
-    run_seat_days(server.engine, server.clock, cards=CARDS)
+    run_rating(server.engine, server.clock)
+    run_seat_days(server.engine, server.clock)
     with unit_of_work(server.engine, write=False) as session:
         booked = balance_of(session, who.workspace_id, "support-bot", server.clock.now())
     assert booked == FUNDS - expected_charges(server, who.workspace_id)

@@ -14,12 +14,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from botbill.engine.passes import engine_pass
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import to_micros
+from botbill.metering.models import RatingQueueEntry
 from botbill.plans.catalog import DEFAULT_CATALOG
 from botbill.plans.catalog_store import put_plan
-from botbill.rating.models import RatingQueueEntry
-from botbill.wallet.models import UsageCharge
+from botbill.rating.models import UsageCharge
 from tests.conftest import Server
 from tests.factories import T0, event, send_events
 from tests.wallet.accounts import Tenant, add_funds, entitlement, new_app, subscription, tenant
@@ -46,7 +47,9 @@ def notice_types(detail: dict[str, Any]) -> list[str]:
 
 
 def charges(server: Server) -> list[tuple[int, int, bool]]:
-    """(units, amount, refunded) of every charge, in billing-session order."""
+    """(units, amount, refunded) of every charge, in billing-session order, once the
+    engine's pass has rated what is queued (as the server's job does within seconds)."""
+    engine_pass(server.engine, server.clock)
     c = UsageCharge
     with unit_of_work(server.engine, write=False) as session:
         rows = session.execute(
@@ -172,10 +175,13 @@ def test_idle_sessions_are_charged_when_their_timeout_passes(
 
     server.clock.set(to_micros(T0 + timedelta(minutes=12)))  # 16 min after the last event
     assert subscription(http, key=acme.key)["balance"]["amount"] == 10_000 - 20
+    assert queued(server) == 1  # completed and queued by the read; the rater books it
+    assert charges(server) == [(0, 20, False)]
     assert queued(server) == 0
+    assert subscription(http, key=acme.key)["balance"]["amount"] == 10_000 - 20
 
 
-def test_one_workspace_reading_does_not_rate_anothers_apps(
+def test_reads_show_queued_charges_without_rating_them(
     server: Server, http: httpx.Client, acme: Tenant
 ) -> None:
     other = tenant(server.engine)
@@ -185,6 +191,9 @@ def test_one_workspace_reading_does_not_rate_anothers_apps(
     alerts(http, other, 3)
     assert queued(server) == 3
     assert subscription(http, key=acme.key)["balance"]["amount"] == 0
-    assert queued(server) == 3  # acme's read settles only acme
     assert subscription(http, key=other.key)["balance"]["amount"] == 10_000 - 60
+    assert entitlement(http, key=other.key) == {"active": True}
+    assert queued(server) == 3  # a read shows the charges; only the rater books them
+    assert charges(server) == [(0, 20, False)] * 3
     assert queued(server) == 0
+    assert subscription(http, key=other.key)["balance"]["amount"] == 10_000 - 60

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from botbill.engine.passes import engine_pass
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import from_micros, to_micros
 from botbill.rating.models import SeatDayCharge
@@ -48,6 +49,8 @@ def charged(http: httpx.Client, who: Tenant) -> int:
 
 
 def days(server: Server) -> dict[str, int]:
+    """The seat-days booked, once the engine's pass has rated what ended."""
+    engine_pass(server.engine, server.clock)
     with unit_of_work(server.engine, write=False) as session:
         rows = session.execute(
             select(SeatDayCharge.day_start, SeatDayCharge.seats).order_by(SeatDayCharge.day_start)
@@ -105,6 +108,7 @@ def test_a_seat_still_held_is_charged_for_each_day_that_ends(
 
     server.clock.set(to_micros(local("2026-11-30T00:00:00")))
     assert charged(http, acme) == 4 * 200
+    assert days(server)["2026-11-29"] == 1
 
     # Late: she left on the 27th at noon; the 28th and 29th are given back.
     send(http, acme, [seat("released", "ana", "2026-11-27T12:00:00")])

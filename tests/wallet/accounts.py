@@ -8,13 +8,17 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, select, update
 
+from botbill.auth.service import create_operator_key
+from botbill.engine.lifecycle import run_lifecycle
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import to_micros
-from botbill.operators.service import create_operator_key
+from botbill.ledger.models import LedgerEntry
 from botbill.orders.models import IdempotencyRecord, Order
+from botbill.orders.providers import TestCardProvider
 from botbill.plans.models import Subscription, SubscriptionPeriod
-from botbill.wallet.models import LedgerEntry, UsageCharge
+from botbill.rating.models import UsageCharge
 from botbill.workspaces.models import Workspace
+from tests.conftest import Server
 from tests.factories import T0, auth, make_app, make_workspace
 
 
@@ -122,3 +126,10 @@ def money_state(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 def balance_of(http: httpx.Client, *, key: str, app_id: str = "support-bot") -> int:
     amount: int = subscription(http, key=key, app_id=app_id)["balance"]["amount"]
     return amount
+
+
+def time_passes(server: Server, by: int) -> None:
+    """The clock moves on, and the lifecycle job runs as the server's would within its
+    interval: renewals, expiries, lapses and auto-reloads that came due happen."""
+    server.clock.advance(by)
+    run_lifecycle(server.engine, server.clock, cards=TestCardProvider())

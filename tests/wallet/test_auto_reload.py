@@ -10,11 +10,12 @@ from threading import Barrier, Lock
 import httpx
 import pytest
 
+from botbill.audit.service import Actor
+from botbill.engine.lifecycle import LifecycleCounts, run_lifecycle
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import MINUTE, to_micros
 from botbill.kit.money import Money
 from botbill.orders.providers import PaymentResult, TestCardProvider
-from botbill.plans.lifecycle import LifecycleCounts, run_lifecycle
 from botbill.wallet.service import grant_promotion
 from botbill.workspaces.service import get_workspace
 from tests.conftest import Server
@@ -98,6 +99,7 @@ def test_a_reload_that_falls_short_is_the_dips_only_one(
             amount=1_000,
             expires_at=server.clock.now() + 30 * 24 * 60 * MINUTE,
             reason="goodwill",
+            actor=Actor.operator("test"),
             cards=TestCardProvider(),
             now=later(server),
         )

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from botbill.kit.instants import DAY
 from botbill.plans.catalog import DEFAULT_CATALOG, DEFAULT_PLANS, Plan
-from botbill.wallet.entitlement import Facts, Reason, Status, decide, status
-from botbill.wallet.rating import Allowance
+from botbill.rating.rules import Allowance
+from botbill.subscriptions.entitlement import Facts, Reason, Status, decide, status
 
 NOW = 100 * DAY
 

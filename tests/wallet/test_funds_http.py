@@ -12,8 +12,8 @@ from botbill.app import create_app
 from botbill.kit.clock import FrozenClock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import to_micros
+from botbill.ledger.models import LedgerEntry
 from botbill.settings import Settings
-from botbill.wallet.models import LedgerEntry
 from tests.conftest import Server
 from tests.factories import T0, auth, error_locs, problem, serving
 from tests.wallet.accounts import (
@@ -209,7 +209,7 @@ def test_enterprise_workspaces_have_no_funds(
 
 
 def test_a_read_key_may_not_add_funds(server: Server, http: httpx.Client, acme: Tenant) -> None:
-    from botbill.workspaces.keys import Scope
+    from botbill.auth.keys import Scope
     from tests.factories import make_key
 
     reader = make_key(server.engine, workspace_id=acme.workspace_id, scopes=[Scope.READ])

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from botbill.kit.instants import DAY
-from botbill.wallet.ledger import (
+from botbill.ledger.entries import (
     Entry,
     EntryKind,
     Lapse,

@@ -7,12 +7,14 @@ import json
 import httpx
 from sqlalchemy import Engine, select
 
+from botbill.audit.service import Actor
+from botbill.engine.lifecycle import run_lifecycle
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY, MINUTE, to_micros
+from botbill.ledger.models import LedgerEntry
 from botbill.orders.providers import TestCardProvider
 from botbill.plans.catalog import ChargeType
 from botbill.rating.charges import UsageCharge, rate
-from botbill.wallet.models import LedgerEntry
 from botbill.wallet.service import grant_promotion
 from botbill.workspaces.service import get_workspace
 from tests.conftest import Server
@@ -31,6 +33,7 @@ def grant(engine: Engine, who: Tenant, *, amount: int, days: int) -> None:
             amount=amount,
             expires_at=NOW + days * DAY,
             reason="welcome",
+            actor=Actor.operator("test"),
             cards=TestCardProvider(),
             now=NOW,
         )
@@ -44,7 +47,6 @@ def use(engine: Engine, who: Tenant, sessions: range, *, now: int) -> None:
             workspace_id=who.workspace_id,
             charges=charges,
             now=now,
-            cards=TestCardProvider(),
         )
 
 
@@ -72,6 +74,8 @@ def test_a_promotion_is_spent_first_and_its_rest_lapses(server: Server, http: ht
         }
     ]
     server.clock.set(NOW + 10 * DAY)
+    assert subscription(http, key=who.key)["balance"]["amount"] == 10_000  # shown at once
+    run_lifecycle(server.engine, server.clock, cards=TestCardProvider())  # and booked
     assert subscription(http, key=who.key)["balance"]["amount"] == 10_000
     assert kinds(server.engine) == [
         ("funds", 10_000),

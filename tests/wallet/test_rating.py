@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from botbill.plans.catalog import DEFAULT_CATALOG, DEFAULT_PLANS, ChargeType, Plan
-from botbill.wallet.rating import (
+from botbill.rating.rules import (
     Allowance,
     Draw,
     Pool,

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from botbill.apps.models import App
+from botbill.auth.keys import Scope
+from botbill.auth.models import ApiKey
 from botbill.events.models import Event
 from botbill.kit.db import unit_of_work
-from botbill.workspaces.keys import Scope
-from botbill.workspaces.models import ApiKey, Member
+from botbill.workspaces.models import App, Member
 from tests.conftest import Server
 from tests.factories import (
     T0,

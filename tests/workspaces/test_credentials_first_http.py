@@ -13,12 +13,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from botbill.apps.models import App
+from botbill.auth.service import create_operator_key
 from botbill.events.models import Event
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import to_micros
-from botbill.operators.service import create_operator_key
 from botbill.settings import Settings
+from botbill.workspaces.models import App
 from tests.conftest import Server
 from tests.factories import T0, add_app, auth, event, make_workspace, problem
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from botbill.auth import dependencies as workspace_auth
+from botbill.auth.keys import hash_secret
+from botbill.auth.models import ApiKey
 from botbill.kit.db import unit_of_work
-from botbill.workspaces import auth as workspace_auth
-from botbill.workspaces.keys import hash_secret
-from botbill.workspaces.models import ApiKey
 from tests.conftest import Server
 from tests.factories import auth, make_workspace, problem
 

@@ -15,14 +15,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, inspect, select, text
 
 from botbill.app import create_app
+from botbill.auth.keys import hash_secret
+from botbill.auth.models import ApiKey
 from botbill.kit.clock import FrozenClock
 from botbill.kit.db import build_engine, unit_of_work
 from botbill.kit.instants import to_micros
 from botbill.migrations import alembic_config, upgrade
 from botbill.models import metadata
 from botbill.settings import Settings
-from botbill.workspaces.keys import hash_secret
-from botbill.workspaces.models import ApiKey, Workspace
+from botbill.workspaces.models import Workspace
 from tests.factories import T0, auth, event, make_workspace, run_botbill, serving
 
 

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Query
 
 from botbill.audit import service
 from botbill.audit.schemas import AuditEntryOut, entry_out
+from botbill.auth.dependencies import Admin
 from botbill.kit.pagination import CursorQuery, LimitQuery, Page, cut_page, decode_cursor
 from botbill.kit.problems import Invalid
 from botbill.kit.web import ReadSession
-from botbill.workspaces.auth import Admin
 
 router = APIRouter(tags=["audit"])
 

@@ -26,8 +26,8 @@ def import_events(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Backfill events from JSON lines (no backfill window; future times still refused)."""
-    from botbill.events.importer import import_lines
     from botbill.events.service import TimeLimits
+    from botbill.ingest.importer import import_lines
     from botbill.kit.problems import NotFound
 
     settings = get_settings()
@@ -88,7 +88,7 @@ def rollups_rebuild(
     """Recompute billing sessions, seats and rollups from the raw events."""
     from sqlalchemy import select
 
-    from botbill.events.service import rebuild
+    from botbill.engine.rebuild import rebuild
     from botbill.workspaces.models import Workspace
 
     engine = migrated_engine()

@@ -27,7 +27,7 @@ def operator_key_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create a platform-operator key (any workspace's operator actions; shown once)."""
-    from botbill.operators.service import create_operator_key
+    from botbill.auth.service import create_operator_key
 
     engine = migrated_engine()
     try:
@@ -50,7 +50,7 @@ def operator_credit_grant(
     reason: Annotated[str, typer.Option(help="Shown in the ledger.")] = "promotion",
 ) -> None:
     """Grant an app promotional credit (spent first; the unspent rest lapses at expiry)."""
-    from botbill.audit.service import Action, Actor, record, target
+    from botbill.audit.service import Actor
     from botbill.kit.instants import DAY, from_micros
     from botbill.kit.problems import Problem
     from botbill.orders.providers import card_provider
@@ -69,22 +69,8 @@ def operator_credit_grant(
                 amount=amount,
                 expires_at=now + days * DAY,
                 reason=reason,
-                cards=card_provider(settings.effective_card_provider),
-                now=now,
-            )
-            record(
-                session,
-                workspace_id=workspace,
                 actor=Actor.cli(),
-                action=Action.CREDIT_GRANTED,
-                target=target("app", app_id),
-                before=None,
-                after={
-                    "entry_id": entry.id,
-                    "amount": amount,
-                    "expires_at": from_micros(now + days * DAY),
-                    "reason": reason,
-                },
+                cards=card_provider(settings.effective_card_provider),
                 now=now,
             )
     except Problem as error:

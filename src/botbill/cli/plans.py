@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -11,32 +11,21 @@ from botbill.cli.common import fail, migrated_engine
 from botbill.kit.clock import SystemClock
 from botbill.kit.db import unit_of_work
 
-if TYPE_CHECKING:
-    from botbill.plans.catalog import Plan
-
 plan_app = typer.Typer(no_args_is_help=True, help="The plan catalog (operators).")
 plan_catalog_app = typer.Typer(no_args_is_help=True, help="List and edit plans.")
 plan_app.add_typer(plan_catalog_app, name="catalog")
 
 
-def _plan_json(plan: Plan) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    values = asdict(plan)
-    values["period"] = plan.period.value
-    return values
-
-
 @plan_catalog_app.command("list")
 def plan_catalog_list() -> None:
     """Print the catalog as JSON lines (amounts in minor units)."""
-    from botbill.plans.catalog_store import catalog
+    from botbill.plans.catalog_store import catalog, plan_json
 
     engine = migrated_engine()
     with unit_of_work(engine, write=False) as session:
         plans = list(catalog(session).values())
     for plan in plans:
-        print(json.dumps(_plan_json(plan)))
+        print(json.dumps(plan_json(plan)))
 
 
 @plan_catalog_app.command("set")
@@ -52,13 +41,11 @@ def plan_catalog_set(
     seat_day_price: Annotated[int | None, typer.Option(min=0)] = None,
 ) -> None:
     """Add a monthly plan or change a plan's fields; the rest stays as it is."""
-    import dataclasses
     import re
 
-    from botbill.audit.service import Action, Actor, record, target
+    from botbill.audit.service import Actor
     from botbill.kit.problems import Problem
-    from botbill.plans.catalog import Period, Plan
-    from botbill.plans.catalog_store import catalog, put_plan
+    from botbill.plans.catalog_store import plan_json, set_plan
 
     if not re.fullmatch(r"[a-z0-9_-]{1,32}", code):
         raise fail("a plan code is 1-32 of a-z, 0-9, _ and -")
@@ -72,40 +59,12 @@ def plan_catalog_set(
         "voice_price": voice_price,
         "seat_day_price": seat_day_price,
     }
-    given: dict[str, Any] = {key: value for key, value in changes.items() if value is not None}
     engine = migrated_engine()
     try:
         with unit_of_work(engine, write=True) as session:
-            current = catalog(session).get(code)
-            if current is None:
-                base = Plan(
-                    code=code,
-                    name=code.title(),
-                    fee=0,
-                    period=Period.MONTH,
-                    included_billing_sessions=0,
-                    included_voice_sessions=0,
-                    usage_price=None,
-                    alert_price=None,
-                    voice_price=None,
-                    seat_day_price=None,
-                )
-            else:
-                base = current
-            now = SystemClock().now()
-            plan = put_plan(session, dataclasses.replace(base, **given), now=now)
-            record(
-                session,
-                workspace_id=None,
-                actor=Actor.cli(),
-                action=Action.CATALOG_PLAN_SET,
-                target=target("plan", code),
-                before=None if current is None else _plan_json(current),
-                after=_plan_json(plan),
-                now=now,
-            )
+            plan = set_plan(session, code, changes, actor=Actor.cli(), now=SystemClock().now())
     except Problem as error:
         raise fail(error.detail) from None
     except ValueError as error:
         raise fail(str(error)) from None
-    print(json.dumps(_plan_json(plan)))
+    print(json.dumps(plan_json(plan)))

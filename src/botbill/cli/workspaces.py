@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from botbill.auth.keys import parse_scopes
 from botbill.cli.common import err, fail, migrated_engine
 from botbill.kit.clock import SystemClock
 from botbill.kit.db import unit_of_work
-from botbill.workspaces.keys import parse_scopes
 
 workspace_app = typer.Typer(no_args_is_help=True, help="Workspaces.")
 key_app = typer.Typer(no_args_is_help=True, help="API keys.")
@@ -49,8 +49,9 @@ def key_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create an API key; its secret is printed once and stored only as a digest."""
+    from botbill.auth.service import create_key
     from botbill.kit.problems import NotFound
-    from botbill.workspaces.service import create_key, get_workspace
+    from botbill.workspaces.service import get_workspace
 
     try:
         scope_set = parse_scopes(scopes)
@@ -61,7 +62,7 @@ def key_create(
         with unit_of_work(engine, write=True) as session:
             issued = create_key(
                 session,
-                workspace=get_workspace(session, workspace),
+                workspace_id=get_workspace(session, workspace).id,
                 name=name,
                 scopes=scope_set,
                 now=SystemClock().now(),

@@ -15,20 +15,22 @@ from sqlalchemy.orm import Session
 
 from botbill.apps.schemas import AppCreate
 from botbill.apps.service import create_app
+from botbill.audit.service import Actor
+from botbill.auth.keys import Scope
+from botbill.auth.service import create_key
 from botbill.demo.traffic import DOMAIN, TIMEZONE, DemoApp, demo_apps, generate
-from botbill.events.importer import BATCH_LINES, import_lines
+from botbill.engine.lifecycle import run_lifecycle
+from botbill.engine.passes import engine_pass
 from botbill.events.service import TimeLimits
+from botbill.ingest.importer import BATCH_LINES, import_lines
 from botbill.kit.clock import Clock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY, Micros
 from botbill.orders.providers import NoCardProvider, PaymentMethod
-from botbill.plans.lifecycle import run_lifecycle
-from botbill.rating.service import engine_pass
-from botbill.wallet.service import add_funds, confirm_payment
-from botbill.workspaces.keys import Scope
+from botbill.wallet.service import confirm_payment, place_funds_order
 from botbill.workspaces.models import Workspace
 from botbill.workspaces.schemas import MemberCreate, Role
-from botbill.workspaces.service import add_member, create_key, create_workspace, get_workspace
+from botbill.workspaces.service import add_member, create_workspace, get_workspace
 
 DEMO_NAME = "Demo Workspace"
 WIRE_ONLY = NoCardProvider()  # the demo pays by wire: no card provider is needed
@@ -95,10 +97,12 @@ def build_demo(
         raise RuntimeError(
             f"{len(summary.rejected)} demo events were refused; line {first.line}: {first.reason}"
         )
-    # What the server's jobs would do next, done now so the first page is current:
-    # meter, rate, renew each month's fee from the balance.
+    # What the server's jobs would do next, done now so the first page is current: meter
+    # and rate the first periods, renew each month's fee from the balance, then rate the
+    # sessions that waited for the periods the renewals opened.
     engine_pass(engine, clock)
     run_lifecycle(engine, clock, cards=WIRE_ONLY)
+    engine_pass(engine, clock)
     return DemoWorkspace(workspace_id=workspace_id, api_key=issued.secret, events=summary.accepted)
 
 
@@ -118,7 +122,7 @@ def new_admin_key(engine: Engine, clock: Clock, workspace_id: str) -> str:
     with unit_of_work(engine, write=True) as session:
         workspace = get_workspace(session, workspace_id)
         issued = create_key(
-            session, workspace=workspace, name="demo", scopes=[Scope.ADMIN], now=clock.now()
+            session, workspace_id=workspace.id, name="demo", scopes=[Scope.ADMIN], now=clock.now()
         )
         return issued.secret
 
@@ -127,7 +131,7 @@ def _prepay(
     session: Session, workspace: Workspace, app_id: str, amount: int, *, now: Micros
 ) -> None:
     """Funds paid in by wire and confirmed, as an admin and an operator would."""
-    order = add_funds(
+    order = place_funds_order(
         session,
         workspace,
         app_id,
@@ -138,7 +142,7 @@ def _prepay(
         cards=WIRE_ONLY,
         now=now,
     )
-    confirm_payment(session, order, cards=WIRE_ONLY, now=now)
+    confirm_payment(session, order.id, actor=Actor.cli(), cards=WIRE_ONLY, now=now)
 
 
 def _app_spec(app: DemoApp) -> AppCreate:

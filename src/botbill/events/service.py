@@ -1,10 +1,7 @@
-"""Ingest: check events against the workspace, store each once, and leave what is new to
-metering.
+"""Events against the workspace's rules (known app, time window), and storing each once.
 
-An ingest call is one unit of work: the raw events and the pending rows naming the
-conversations and seats they touch are stored together or not at all; the metering drain
-(``metering/pending.py``) recomputes those, and every read that must reflect the events
-drains its workspace first.
+The store is insert-only with ``ON CONFLICT DO NOTHING`` on the event's identity; what
+comes back is what is new (``ingest/service.py`` hands that to metering).
 """
 
 from __future__ import annotations
@@ -16,16 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from botbill.apps.models import App
-from botbill.events.models import Event
 from botbill.events.records import EventRecord
-from botbill.events.schemas import CONVERSATION_TYPES, SEAT_TYPES
-from botbill.kit.db import table_of
 from botbill.kit.instants import DAY, SECOND, Micros
 from botbill.kit.problems import FieldError, Invalid
-from botbill.metering import pending
-from botbill.metering import service as metering
-from botbill.metering.pending import conversation_histories, idle_timeouts, seat_histories
+from botbill.workspaces.models import App
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,30 +25,6 @@ class TimeLimits:
 
     max_future: Micros = 300 * SECOND
     max_age: Micros | None = 35 * DAY  # None: no limit (``botbill import``)
-
-
-@dataclass(frozen=True, slots=True)
-class IngestCounts:
-    accepted: int
-    duplicates: int
-
-
-def ingest(
-    session: Session,
-    *,
-    workspace_id: str,
-    events: Sequence[EventRecord],
-    now: Micros,
-    limits: TimeLimits,
-) -> IngestCounts:
-    """Store a batch, all of it or (422) none of it, and leave its metering pending."""
-    errors = check(session, workspace_id, events, now=now, limits=limits)
-    if errors:
-        raise invalid_batch(errors)
-    fresh = store(session, workspace_id, events, now=now)
-    if fresh:
-        record_new(session, workspace_id=workspace_id, fresh=fresh)
-    return IngestCounts(accepted=len(fresh), duplicates=len(events) - len(fresh))
 
 
 def check(
@@ -180,130 +147,3 @@ def _store_sqlite(session: Session, rows: list[tuple[Any, ...]]) -> set[tuple[st
         return set(cursor.execute("SELECT source, event_id FROM events WHERE seq > ?", (highest,)))
     finally:
         cursor.close()
-
-
-def record_new(session: Session, *, workspace_id: str, fresh: Iterable[EventRecord]) -> None:
-    """Leave the conversations and seats the new events touch to the metering drain.
-
-    Alerts are counted at once: each is one completed billing session, with no history to
-    read, and the rating queue holds it as soon as the call returns.
-    """
-    conversations, seats, alerts = _touched(fresh)
-    pending.record(session, workspace_id=workspace_id, conversations=conversations, seats=seats)
-    if alerts:
-        metering.add_alerts(session, workspace_id=workspace_id, alerts=alerts)
-
-
-def meter_new(
-    session: Session, *, workspace_id: str, fresh: Iterable[EventRecord], now: Micros
-) -> None:
-    """Recompute at once what the new events touch: their conversations, seats and alerts
-    (``botbill import``, whose batches are large enough to meter in place).
-
-    Each conversation and seat is locked before its history is read, so two concurrent
-    writers of one conversation take turns and the second sees the first one's events.
-    """
-    conversations, seats, alerts = _touched(fresh)
-    pending.meter(
-        session,
-        workspace_id=workspace_id,
-        conversations=conversations,
-        seats=seats,
-        alerts=alerts,
-        now=now,
-    )
-
-
-def _touched(
-    fresh: Iterable[EventRecord],
-) -> tuple[dict[tuple[str, str], Micros], dict[tuple[str, str], Micros], list[tuple[str, Micros]]]:
-    """The conversations and seats new events touch (with the latest such event), and
-    the delivered alerts that count."""
-    conversations: dict[tuple[str, str], Micros] = {}
-    seats: dict[tuple[str, str], Micros] = {}
-    alerts: list[tuple[str, Micros]] = []
-    for event in fresh:
-        kind, time = event.type, event.time
-        if kind in CONVERSATION_TYPES and event.conversation_id is not None:
-            key = (event.app_id, event.conversation_id)
-            conversations[key] = max(conversations.get(key, time), time)
-        elif kind in SEAT_TYPES and event.agent_id is not None:
-            key = (event.app_id, event.agent_id)
-            seats[key] = max(seats.get(key, time), time)
-        elif kind == "alert.delivered" and not event.developer:
-            alerts.append((event.app_id, time))
-    return conversations, seats, alerts
-
-
-REBUILD_CHUNK = 2_000
-
-
-def rebuild(session: Session, *, workspace_id: str, now: Micros) -> int:
-    """Recompute every billing session, seat and rollup of a workspace from raw events.
-
-    One transaction: readers see the old figures or the new ones, never a half-built
-    state. Returns the number of raw events read.
-    """
-    metering.reset(session, workspace_id=workspace_id)
-    t = table_of(Event).c
-    seen = 0
-    alerts: list[tuple[str, Micros]] = []
-    query = (
-        select(t.type, t.app_id, t.time, t.developer)
-        .where(t.workspace_id == workspace_id, t.type == "alert.delivered")
-        .execution_options(yield_per=10_000)
-    )
-    for _kind, app_id, time, developer in session.execute(query):
-        seen += 1
-        if not developer:
-            alerts.append((app_id, time))
-        if len(alerts) >= 10_000:
-            metering.add_alerts(session, workspace_id=workspace_id, alerts=alerts)
-            alerts = []
-    if alerts:
-        metering.add_alerts(session, workspace_id=workspace_id, alerts=alerts)
-
-    conversation_keys: list[tuple[str, str]] = [
-        (app_id, conversation_id)
-        for app_id, conversation_id in session.execute(
-            select(t.app_id, t.conversation_id)
-            .where(
-                t.workspace_id == workspace_id,
-                t.conversation_id.is_not(None),
-                t.type.in_(CONVERSATION_TYPES),
-            )
-            .distinct()
-        )
-    ]
-    for start in range(0, len(conversation_keys), REBUILD_CHUNK):
-        keys = set(conversation_keys[start : start + REBUILD_CHUNK])
-        histories = conversation_histories(session, workspace_id, keys)
-        seen += sum(len(events) for events in histories.values())
-        metering.lock_conversations(
-            session,
-            workspace_id=workspace_id,
-            keys=keys,
-            last_events={key: max(e.time for e in events) for key, events in histories.items()},
-        )
-        metering.apply_conversations(
-            session,
-            workspace_id=workspace_id,
-            histories=histories,
-            idle_timeouts=idle_timeouts(session, workspace_id, {app for app, _ in keys}),
-            now=now,
-        )
-
-    seat_keys = {
-        (app_id, agent_id)
-        for app_id, agent_id in session.execute(
-            select(t.app_id, t.agent_id)
-            .where(t.workspace_id == workspace_id, t.type.in_(SEAT_TYPES))
-            .distinct()
-        )
-    }
-    if seat_keys:
-        metering.lock_seats(session, workspace_id=workspace_id, keys=seat_keys)
-        seat_events = seat_histories(session, workspace_id, seat_keys)
-        seen += sum(len(events) for events in seat_events.values())
-        metering.apply_seats(session, workspace_id=workspace_id, histories=seat_events)
-    return seen

@@ -1,4 +1,4 @@
-"""The extension notices of the Plan list (SPEC §3.6), for ``plans/overview.py`` to show.
+"""The extension notices of the Plan list (SPEC §3.6), shown by ``subscriptions/overview.py``.
 
 Each app shows the notice of its latest request only:
 
@@ -10,7 +10,6 @@ Each app shows the notice of its latest request only:
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -18,20 +17,15 @@ from sqlalchemy.orm import Session
 from botbill.extensions.models import ExtensionRequest
 from botbill.extensions.rules import DECISION_SHOWN_FOR, Status
 from botbill.kit.instants import Micros
+from botbill.plans.notices import Notice, NoticeType
 from botbill.plans.periods import local_date_text
 from botbill.workspaces.models import Workspace
-
-if TYPE_CHECKING:
-    from botbill.plans.overview import Notice
 
 
 def extension_notices(
     session: Session, workspace_id: str, app_ids: Collection[str], now: Micros
 ) -> dict[str, list[Notice]]:
     """The extension notices of each of ``app_ids`` that has one, as of ``now``."""
-    # Imported here: plans/overview.py imports this module to show these notices.
-    from botbill.plans.overview import Notice
-
     if not app_ids:
         return {}
     workspace = session.get(Workspace, workspace_id)
@@ -57,20 +51,20 @@ def extension_notices(
         if request.status == Status.PENDING.value:
             since = local_date_text(request.requested_at, tz)
             notice = Notice(
-                "extension_requested",
+                NoticeType.EXTENSION_REQUESTED,
                 f"{request.days} more days requested on {since}; awaiting a decision",
             )
         elif request.status == Status.APPROVED.value:
             assert request.period_end_after is not None
             until = local_date_text(request.period_end_after, tz)
             notice = Notice(
-                "extension_approved",
+                NoticeType.EXTENSION_APPROVED,
                 f"{request.days} more days approved: the period now ends on {until}"
                 + _note(request.note),
             )
         else:
             notice = Notice(
-                "extension_rejected",
+                NoticeType.EXTENSION_REJECTED,
                 f"the request for {request.days} more days was rejected" + _note(request.note),
             )
         notices[app_id] = [notice]

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from botbill.apps.service import get_app
 from botbill.audit.service import Actor
+from botbill.auth.dependencies import Admin, OperatorDep, Reader
 from botbill.extensions import service
 from botbill.extensions.models import ExtensionRequest
 from botbill.extensions.rules import Status
@@ -22,10 +22,8 @@ from botbill.kit.db import unit_of_work
 from botbill.kit.pagination import CursorQuery, LimitQuery, Page, cut_page, decode_cursor
 from botbill.kit.problems import FieldError, Invalid
 from botbill.kit.web import ClockDep, EngineDep, ReadSession
-from botbill.operators.auth import OperatorDep
 from botbill.orders.web import CardsDep
-from botbill.workspaces.auth import Admin, Reader
-from botbill.workspaces.service import get_workspace
+from botbill.workspaces.service import get_app, get_workspace
 
 router = APIRouter(tags=["extensions"])
 

@@ -13,38 +13,25 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from botbill.apps.service import get_app
 from botbill.audit.service import Action, Actor, record, target
 from botbill.extensions.models import ExtensionRequest
-from botbill.extensions.rules import (
-    RefusalKind,
-    Standing,
-    Status,
-    extended_end,
-    refusal,
-)
+from botbill.extensions.rules import RefusalKind, Standing, Status, extended_end, refusal
 from botbill.kit.ids import new_id
 from botbill.kit.instants import Micros, from_micros
 from botbill.kit.problems import Conflict, Forbidden, Invalid, NotFound
 from botbill.orders.providers import CardProvider
 from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription
-from botbill.plans.service import (
-    ACTIVE,
-    CANCELLED,
-    ENTERPRISE_ACCOUNT,
-    EXPIRED,
-    current_period,
-    lock_current,
-)
-from botbill.workspaces.models import Workspace
-from botbill.workspaces.service import get_workspace
+from botbill.plans.renewals import lock_current
+from botbill.plans.service import ACTIVE, CANCELLED, EXPIRED, current_period
+from botbill.workspaces.models import AccountType, Workspace
+from botbill.workspaces.service import get_app, get_workspace
 
 
 def _standing(session: Session, workspace: Workspace, subscription: Subscription) -> Standing:
     return Standing(
         plan=catalog(session)[subscription.plan_code],
-        enterprise_account=workspace.account_type == ENTERPRISE_ACCOUNT,
+        enterprise_account=workspace.account_type == AccountType.ENTERPRISE,
         cancelled=subscription.state == CANCELLED,
         period_end=subscription.period_end,
         tz=workspace.timezone,
@@ -76,7 +63,7 @@ def request_extension(
     period. Refused: 403 for plans that take no extension, 409 while another request is
     pending or when the state allows none, 422 when the extension would end in the past."""
     get_app(session, workspace.id, app_id)
-    if workspace.account_type == ENTERPRISE_ACCOUNT:
+    if workspace.account_type == AccountType.ENTERPRISE:
         raise Forbidden(
             "an enterprise workspace's terms are set by its contract; ask your account manager"
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botbill.kit.db import Base, BigId
@@ -156,3 +156,52 @@ class SeatInterval(Base):
     agent_id: Mapped[str] = mapped_column(String(128))
     start: Mapped[int] = mapped_column(BigInteger)
     end: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class RatingQueueEntry(Base):
+    """A billing session to charge (``sign`` +1) or to refund (-1).
+
+    Written by the metering diff in the same transaction as the billing session it names,
+    so nothing completed is ever missed; the rater deletes the rows it has rated.
+    """
+
+    __tablename__ = "rating_queue"
+    __table_args__ = (Index("ix_rating_queue_app", "workspace_id", "app_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    app_id: Mapped[str] = mapped_column(String(64))
+    billing_session_id: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(8))
+    start: Mapped[int] = mapped_column(BigInteger)
+    sign: Mapped[int] = mapped_column(SmallInteger)
+
+
+class SeatDayQueueEntry(Base):
+    """A local day of an app whose seats changed: to be rated once the day has ended.
+
+    Append-only, like the rating queue: a seat change adds a row in its own transaction
+    and the rater deletes exactly the rows it took. A day queued again while a rater is
+    counting it keeps its new row, so the day is counted once more after that change.
+    """
+
+    __tablename__ = "seat_day_queue"
+    __table_args__ = (
+        Index("ix_seat_day_queue_day_end", "day_end"),
+        Index("ix_seat_day_queue_app_day", "workspace_id", "app_id", "day_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    app_id: Mapped[str] = mapped_column(String(64))
+    day_start: Mapped[int] = mapped_column(BigInteger)
+    day_end: Mapped[int] = mapped_column(BigInteger)
+
+
+class SeatDaySweep(Base):
+    """How far a workspace's still-open seats have been swept into the seat-day queue."""
+
+    __tablename__ = "seat_day_sweeps"
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    swept_until: Mapped[int] = mapped_column(BigInteger)

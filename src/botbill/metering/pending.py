@@ -23,17 +23,19 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from botbill.apps.models import App
 from botbill.events.models import Event
 from botbill.kit.batching import chunked, rows_in
 from botbill.kit.clock import Clock
 from botbill.kit.db import among, fetch_raw, insert_rows, table_of, unit_of_work
 from botbill.kit.instants import SECOND, Micros
+from botbill.metering import agent_seats, rollups
 from botbill.metering import service as metering
+from botbill.metering.agent_seats import SeatKey
 from botbill.metering.conversations import ConversationEvent, EventKind
 from botbill.metering.models import PendingMetering
 from botbill.metering.seats import SeatEvent, SeatEventKind
-from botbill.metering.service import ConversationKey, SeatKey
+from botbill.metering.service import ConversationKey
+from botbill.workspaces.models import App
 
 CHUNK = 10_000
 """Pending rows per drain transaction: large, so that a conversation several requests
@@ -154,7 +156,7 @@ def meter(
 ) -> None:
     """Recompute these conversations and seats from their full histories (each locked
     first, in key order), count these alerts, and move the rollups once for all of it."""
-    deltas = metering.new_deltas()
+    deltas = rollups.new_deltas()
     if conversations:
         metering.lock_conversations(
             session, workspace_id=workspace_id, keys=conversations, last_events=conversations
@@ -169,15 +171,15 @@ def meter(
         )
     seat_keys = set(seats)
     if seat_keys:
-        metering.lock_seats(session, workspace_id=workspace_id, keys=seat_keys)
-        metering.apply_seats(
+        agent_seats.lock_seats(session, workspace_id=workspace_id, keys=seat_keys)
+        agent_seats.apply_seats(
             session,
             workspace_id=workspace_id,
             histories=seat_histories(session, workspace_id, seat_keys),
         )
     if alerts:
         metering.add_alerts(session, workspace_id=workspace_id, alerts=alerts, deltas=deltas)
-    metering.bump_rollups(session, workspace_id, deltas)
+    rollups.bump_rollups(session, workspace_id, deltas)
 
 
 def conversation_histories(

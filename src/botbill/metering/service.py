@@ -1,4 +1,4 @@
-"""Keeping the engine's state current: billing sessions, rollups and seats.
+"""Keeping the engine's state current: billing sessions of conversations and alerts.
 
 Every change goes through a diff: a conversation is recomputed from all its events, the
 result is compared with what is stored, and only the difference is written, so a late
@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from botbill.kit.batching import chunked, rows_in
+from botbill.kit.batching import chunked
 from botbill.kit.db import among, insert_rows, table_of, upsert_insert
 from botbill.kit.instants import Micros, slot_of
-from botbill.metering import seat_presence
+from botbill.metering import outbox
 from botbill.metering.conversations import ConversationEvent, ConversationSession, sessionize
 from botbill.metering.models import (
     AgentSeat,
@@ -31,29 +30,30 @@ from botbill.metering.models import (
     UsageRollup,
     WorkspaceUsageRollup,
 )
-from botbill.metering.seats import SeatEvent, seat_intervals
-from botbill.metering.seats import SeatInterval as Interval
-from botbill.rating import queue as rating_queue
-from botbill.rating import seat_days
-from botbill.rating.queue import Rated
+from botbill.metering.outbox import Rated
+from botbill.metering.rollups import COLUMN_OF_TYPE, Deltas, bump_rollups, new_deltas
 
 CHUNK = 500
-SEAT_CHUNK = 50
-COUNT_COLUMNS = ("usage_sessions", "alert_sessions", "voice_sessions")
-COLUMN_OF_TYPE = {"usage": 0, "alert": 1, "voice": 2}
 
 ConversationKey = tuple[str, str]  # (app_id, conversation_id)
-SeatKey = tuple[str, str]  # (app_id, agent_id)
-# What identifies a stored billing session's content, for diffing.
-Signature = tuple[str, str, str, str | None, int | None, int | None, int, int, int, bool]
-Deltas = dict[tuple[str, int], list[int]]  # (app_id, slot) -> [usage, alert, voice]
+
+
+class Signature(NamedTuple):
+    """What identifies a stored billing session's content, for diffing."""
+
+    app_id: str
+    conversation_id: str
+    type: str
+    channel: str
+    conversation_session_start: int | None
+    conversation_session_end: int | None
+    ordinal: int
+    start: int
+    end: int
+    completed: bool
+
 
 _bs = table_of(BillingSession).c
-
-
-def new_deltas() -> Deltas:
-    """Rollup moves to gather over a unit of work and apply once (:func:`bump_rollups`)."""
-    return defaultdict(lambda: [0, 0, 0])
 
 
 def lock_conversations(
@@ -87,20 +87,6 @@ def lock_conversations(
         session.execute(statement, rows[start : start + CHUNK])
 
 
-def lock_seats(session: Session, *, workspace_id: str, keys: Iterable[SeatKey]) -> None:
-    table = table_of(AgentSeat)
-    rows = [
-        {"workspace_id": workspace_id, "app_id": app, "agent_id": agent}
-        for app, agent in sorted(keys)
-    ]
-    for start in range(0, len(rows), CHUNK):
-        statement = upsert_insert(session)(table).on_conflict_do_update(
-            index_elements=["workspace_id", "app_id", "agent_id"],
-            set_={"agent_id": table.c.agent_id},
-        )
-        session.execute(statement, rows[start : start + CHUNK])
-
-
 def apply_conversations(
     session: Session,
     *,
@@ -127,24 +113,24 @@ def apply_conversations(
     moves = new_deltas() if deltas is None else deltas
     gone = [row_id for signature, row_id in stored.items() if signature not in wanted]
     for signature, _row_id in stored.items():
-        if signature not in wanted and signature[9]:
-            moves[(signature[0], slot_of(signature[7]))][COLUMN_OF_TYPE[signature[2]]] -= 1
+        if signature not in wanted and signature.completed:
+            moves[(signature.app_id, slot_of(signature.start))][COLUMN_OF_TYPE[signature.type]] -= 1
     new = [signature for signature in wanted if signature not in stored]
     for signature in new:
-        if signature[9]:
-            moves[(signature[0], slot_of(signature[7]))][COLUMN_OF_TYPE[signature[2]]] += 1
+        if signature.completed:
+            moves[(signature.app_id, slot_of(signature.start))][COLUMN_OF_TYPE[signature.type]] += 1
     for start in range(0, len(gone), CHUNK):
         session.execute(
             delete(BillingSession).where(among(session, _bs.id, gone[start : start + CHUNK]))
         )
     to_rate = [
-        Rated(signature[0], row_id, signature[2], signature[7], -1)
+        Rated(signature.app_id, row_id, signature.type, signature.start, -1)
         for signature, row_id in stored.items()
-        if signature[9] and signature not in wanted
+        if signature.completed and signature not in wanted
     ]
     if new:
         to_rate += _insert_sessions(session, [_row(workspace_id, signature) for signature in new])
-    rating_queue.enqueue(session, workspace_id=workspace_id, entries=to_rate)
+    outbox.enqueue(session, workspace_id=workspace_id, entries=to_rate)
     _update_conversations(session, workspace_id, histories, computed, idle_timeouts)
     if deltas is None:
         bump_rollups(session, workspace_id, moves)
@@ -173,7 +159,7 @@ def _signatures(
     for kind, blocks in (("usage", s.usage_blocks), ("voice", s.voice_blocks)):
         for ordinal, block in enumerate(blocks):
             signatures.append(
-                (
+                Signature(
                     app_id,
                     conversation_id,
                     kind,
@@ -212,7 +198,7 @@ def _stored_signatures(
         ).where(_bs.workspace_id == workspace_id, among(session, _bs.conversation_id, names))
         for row in session.execute(query):
             if (row[0], row[1]) in wanted:
-                stored[tuple(row[:10])] = row[10]
+                stored[Signature(*row[:10])] = row[10]
     return stored
 
 
@@ -293,74 +279,12 @@ def add_alerts(
         }
         for app_id, time in alerts
     ]
-    rating_queue.enqueue(
-        session, workspace_id=workspace_id, entries=_insert_sessions(session, rows)
-    )
+    outbox.enqueue(session, workspace_id=workspace_id, entries=_insert_sessions(session, rows))
     moves = new_deltas() if deltas is None else deltas
     for app_id, time in alerts:
         moves[(app_id, slot_of(time))][1] += 1
     if deltas is None:
         bump_rollups(session, workspace_id, moves)
-
-
-def apply_seats(
-    session: Session, *, workspace_id: str, histories: Mapping[SeatKey, Sequence[SeatEvent]]
-) -> None:
-    """Bring the seat intervals of these (app, agent) pairs to their recomputed ones,
-    writing only the intervals that changed, and move their presence bits to match."""
-    table = table_of(SeatInterval)
-    wanted = set(histories)
-    stored: dict[SeatKey, dict[Interval, int]] = defaultdict(dict)
-    for pairs in chunked(sorted(wanted), SEAT_CHUNK):
-        query = select(
-            table.c.id, table.c.app_id, table.c.agent_id, table.c.start, table.c.end
-        ).where(
-            rows_in(
-                (table.c.workspace_id, table.c.app_id, table.c.agent_id),
-                ((workspace_id, *pair) for pair in pairs),
-            )
-        )
-        for row_id, app_id, agent_id, start, end in session.execute(query):
-            stored[(app_id, agent_id)][Interval(start=start, end=end)] = row_id
-    new = {key: seat_intervals(events) for key, events in histories.items()}
-    # Sets, not the lists: a seat with months of shifts has hundreds of intervals.
-    new_sets = {key: set(intervals) for key, intervals in new.items()}
-    gone = [
-        row_id
-        for key in wanted
-        for interval, row_id in stored[key].items()
-        if interval not in new_sets[key]
-    ]
-    for ids in chunked(gone, CHUNK):
-        session.execute(delete(SeatInterval).where(among(session, table.c.id, ids)))
-    rows = [
-        {
-            "workspace_id": workspace_id,
-            "app_id": app_id,
-            "agent_id": agent_id,
-            "start": i.start,
-            "end": i.end,
-        }
-        for (app_id, agent_id), intervals in new.items()
-        for i in intervals
-        if i not in stored[(app_id, agent_id)]
-    ]
-    insert_rows(session, table, rows)
-    changed: dict[str, list[Interval]] = defaultdict(list)
-    for (app_id, agent_id), intervals in new_sets.items():
-        held = stored[(app_id, agent_id)].keys()
-        changed[app_id] += held - intervals  # the days they touch are queued, in any order
-        changed[app_id] += intervals - held
-    seat_days.enqueue_changes(session, workspace_id=workspace_id, changes=changed)
-    ordinal_of = seat_presence.ordinals(session, workspace_id=workspace_id, keys=wanted)
-    seat_presence.apply_changes(
-        session,
-        workspace_id=workspace_id,
-        changes={
-            ordinal_of[key]: seat_presence.slot_changes(stored[key].keys(), new_sets[key])
-            for key in wanted
-        },
-    )
 
 
 def complete_due(
@@ -416,7 +340,7 @@ def complete_due(
             execution_options={"synchronize_session": False},
         )
         bump_rollups(session, ws, deltas)
-        rating_queue.enqueue(session, workspace_id=ws, entries=to_rate)
+        outbox.enqueue(session, workspace_id=ws, entries=to_rate)
     return len(due)
 
 
@@ -430,59 +354,13 @@ def has_due(session: Session, *, workspace_id: str, now: Micros) -> bool:
     return session.execute(query).first() is not None
 
 
-def bump_rollups(session: Session, workspace_id: str, deltas: Deltas) -> None:
-    """Add the deltas to both rollups, in key order so concurrent writers never deadlock."""
-    app_rows = [
-        {
-            "workspace_id": workspace_id,
-            "app_id": app_id,
-            "slot": slot,
-            **dict(zip(COUNT_COLUMNS, counts, strict=True)),
-        }
-        for (app_id, slot), counts in sorted(deltas.items())
-        if any(counts)
-    ]
-    if not app_rows:
-        return
-    per_slot: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for (_app_id, slot), counts in deltas.items():
-        for index, count in enumerate(counts):
-            per_slot[slot][index] += count
-    workspace_rows = [
-        {
-            "workspace_id": workspace_id,
-            "slot": slot,
-            **dict(zip(COUNT_COLUMNS, counts, strict=True)),
-        }
-        for slot, counts in sorted(per_slot.items())
-        if any(counts)
-    ]
-    for model, rows, keys in (
-        (UsageRollup, app_rows, ["workspace_id", "app_id", "slot"]),
-        (WorkspaceUsageRollup, workspace_rows, ["workspace_id", "slot"]),
-    ):
-        table = table_of(model)
-        add = partial(_add_counts, table, keys)
-        for start in range(0, len(rows), CHUNK):
-            insert_rows(session, table, rows[start : start + CHUNK], on_conflict=add)
-
-
-def _add_counts(table: Table, keys: list[str], statement: Any) -> Any:
-    """An upsert that adds the counts to a row already there."""
-    return statement.on_conflict_do_update(
-        index_elements=keys,
-        set_={column: table.c[column] + statement.excluded[column] for column in COUNT_COLUMNS},
-    )
-
-
 def reset(session: Session, *, workspace_id: str) -> None:
     """Forget everything derived for a workspace (before a rebuild from raw events),
     and what was pending for it: the rebuild reads every event stored.
 
-    Every charged billing session is queued for its refund: the rebuilt sessions are
-    charged afresh, so the balance ends as if they had been rated once.
+    The caller queues the refund of every charge first (``rating.queue.refund_all``):
+    the rebuilt sessions are charged afresh.
     """
-    rating_queue.refund_all(session, workspace_id=workspace_id)
     for model in (
         PendingMetering,
         BillingSession,

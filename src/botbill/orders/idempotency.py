@@ -12,11 +12,12 @@ with its key.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,8 +43,59 @@ def check_key(key: str) -> str:
 
 
 def fingerprint(method: str, path: str, body: dict[str, Any]) -> str:
-    canonical = orjson.dumps([method, path, body], option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(canonical).hexdigest()
+    # The standard library's encoder: any integer a client sends (orjson stops at 64 bits,
+    # and the request is judged by its own rules after this, not here).
+    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A write that carries an ``Idempotency-Key``: the key and what the request was."""
+
+    key: str
+    fingerprint: str
+
+
+def request_of(key: str | None, method: str, path: str, body: dict[str, Any]) -> Request | None:
+    return None if key is None else Request(key, fingerprint(method, path, body))
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A write's answer: the first one again (``replayed``) or the one just made."""
+
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def once(
+    session: Session,
+    *,
+    workspace_id: str,
+    request: Request | None,
+    now: Micros,
+    work: Callable[[], tuple[int, dict[str, Any]]],
+) -> Reply:
+    """Do ``work`` (returning its status code and JSON body) unless this request's key
+    already has an answer: then that answer, and nothing is done."""
+    if request is not None:
+        stored = claim(
+            session,
+            workspace_id=workspace_id,
+            key=request.key,
+            request_hash=request.fingerprint,
+            now=now,
+        )
+        if stored is not None:
+            return Reply(stored.status_code, stored.body, replayed=True)
+    status_code, body = work()
+    if request is not None:
+        complete(
+            session, workspace_id=workspace_id, key=request.key, status_code=status_code, body=body
+        )
+    return Reply(status_code, body)
 
 
 def claim(

@@ -4,25 +4,15 @@ from datetime import datetime
 
 from fastapi import APIRouter, Query
 
-from botbill.apps.service import get_app
-from botbill.audit.service import Action, Actor, record, target
+from botbill.auth.dependencies import Reader
 from botbill.kit.db import unit_of_work
-from botbill.kit.pagination import (
-    CursorQuery,
-    LimitQuery,
-    Page,
-    cut_page,
-    decode_cursor,
-)
+from botbill.kit.pagination import CursorQuery, LimitQuery, Page, cut_page, decode_cursor
 from botbill.kit.problems import Invalid
-from botbill.kit.web import ClockDep, EngineDep
-from botbill.operators.auth import OperatorDep
+from botbill.kit.web import EngineDep
 from botbill.orders import service
 from botbill.orders.schemas import OrderOut, order_out
-from botbill.orders.web import CardsDep
-from botbill.wallet.service import confirm_payment, refuse_enterprise
-from botbill.workspaces.auth import Reader
-from botbill.workspaces.service import get_workspace
+from botbill.orders.service import refuse_enterprise
+from botbill.workspaces.service import get_app, get_workspace
 
 router = APIRouter(tags=["orders"])
 
@@ -62,32 +52,3 @@ def get_order(order_id: str, caller: Reader, engine: EngineDep) -> OrderOut:
         workspace = get_workspace(session, caller.workspace_id)
         refuse_enterprise(workspace)
         return order_out(service.get_order(session, workspace.id, order_id))
-
-
-@router.post("/v1/orders/{order_id}/confirm-payment")
-def confirm_wire_payment(
-    order_id: str, operator: OperatorDep, engine: EngineDep, clock: ClockDep, cards: CardsDep
-) -> OrderOut:
-    """Operators: a wire transfer has arrived; the order is paid and its funds land."""
-    now = clock.now()
-    with unit_of_work(engine, write=True) as session:
-        order = service.lock_order(session, order_id)
-        before = {"payment_status": order.payment_status, "paid_at": order.paid_at}
-        confirmed = confirm_payment(session, order, cards=cards, now=now)
-        record(
-            session,
-            workspace_id=confirmed.workspace_id,
-            actor=Actor.operator(operator.key_id),
-            action=Action.ORDER_PAYMENT_CONFIRMED,
-            target=target("order", confirmed.id),
-            before=before,
-            after={
-                "payment_status": confirmed.payment_status,
-                "paid_at": confirmed.paid_at,
-                "amount": confirmed.amount,
-                "currency": confirmed.currency,
-                "app_id": confirmed.app_id,
-            },
-            now=now,
-        )
-        return order_out(confirmed)

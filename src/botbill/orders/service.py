@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from botbill.kit.ids import new_id
 from botbill.kit.instants import Micros, from_micros
 from botbill.kit.money import Money
-from botbill.kit.problems import Conflict, Invalid, NotFound, Problem
+from botbill.kit.problems import Conflict, Forbidden, Invalid, NotFound, Problem
+from botbill.ledger.balances import balance_of, book
+from botbill.ledger.entries import EntryKind
 from botbill.orders.models import Order
 from botbill.orders.providers import (
     CardProvider,
@@ -28,8 +30,7 @@ from botbill.orders.providers import (
     PaymentStatus,
     WireProvider,
 )
-from botbill.wallet.balances import balance_of, book
-from botbill.wallet.ledger import EntryKind
+from botbill.workspaces.models import AccountType, Workspace
 
 
 class PaymentRequired(Problem):
@@ -193,3 +194,9 @@ def list_orders(
         query = query.where(tuple_(Order.created_at, Order.id) < tuple_(moment, after[1]))
     query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
     return list(session.scalars(query))
+
+
+def refuse_enterprise(workspace: Workspace) -> None:
+    """Enterprise workspaces are billed by contract: no orders, funds or invoices."""
+    if workspace.account_type == AccountType.ENTERPRISE:
+        raise Forbidden("orders and funds are not available to enterprise workspaces")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
 
-from botbill.orders.idempotency import HEADER, check_key
+from botbill.orders.idempotency import HEADER, Reply, check_key
 from botbill.orders.providers import CardProvider, card_provider
 from botbill.settings import Settings
 
@@ -35,3 +36,9 @@ def idempotency_key(
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 CardsDep = Annotated[CardProvider, Depends(get_cards)]
 IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+
+
+def reply_response(reply: Reply) -> JSONResponse:
+    """A write's answer; a replayed one says so (``Idempotent-Replayed: true``)."""
+    headers = {"Idempotent-Replayed": "true"} if reply.replayed else None
+    return JSONResponse(reply.body, status_code=reply.status_code, headers=headers)

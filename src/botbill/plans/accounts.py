@@ -13,24 +13,18 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from botbill.apps.models import App
 from botbill.audit.service import Action, Actor, record, target
 from botbill.kit.instants import Micros
 from botbill.kit.problems import Conflict, Invalid, NotFound
 from botbill.orders.providers import CardProvider
 from botbill.plans.catalog import ENTERPRISE
 from botbill.plans.catalog_store import catalog, ensure_catalog
-from botbill.plans.service import (
-    CANCELLED,
-    ENTERPRISE_ACCOUNT,
-    fail_unpaid_fee,
-    lock_current,
-    switch_now,
-)
-from botbill.workspaces.models import Workspace
+from botbill.plans.renewals import fail_unpaid_fee, lock_current
+from botbill.plans.service import CANCELLED
+from botbill.plans.switching import switch_now
+from botbill.workspaces.models import AccountType, App, Workspace
 
-SELF_SERVE_ACCOUNT = "self-serve"
-ACCOUNT_TYPES = (SELF_SERVE_ACCOUNT, ENTERPRISE_ACCOUNT)
+ACCOUNT_TYPES = tuple(AccountType)
 SELF_SERVE_PLAN = "standard"
 """Where an enterprise workspace's apps go when the contract ends: pay-as-you-go."""
 
@@ -68,7 +62,7 @@ def set_account_type(
     if workspace.account_type == account_type:
         raise Conflict(f"the workspace is already {account_type}")
     ensure_catalog(session, now=now)
-    code = ENTERPRISE if account_type == ENTERPRISE_ACCOUNT else SELF_SERVE_PLAN
+    code = ENTERPRISE if account_type == AccountType.ENTERPRISE else SELF_SERVE_PLAN
     target_plan = catalog(session)[code]
     move = AccountMove(workspace.id, workspace.account_type, account_type)
     app_ids = session.scalars(

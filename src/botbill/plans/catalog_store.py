@@ -6,11 +6,14 @@ default not written yet standing as it is defined (``plans/catalog.py``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict, replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from botbill.audit.service import Action, Actor, record, target
 from botbill.kit.db import table_of, upsert_insert
 from botbill.kit.instants import Micros, from_micros
 from botbill.kit.problems import Conflict
@@ -90,4 +93,44 @@ def put_plan(session: Session, plan: Plan, *, now: Micros) -> Plan:
             setattr(row, name, value)
     session.flush()
     session.info.pop(_CACHED, None)
+    return plan
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """A plan as the command line prints it and the audit log keeps it."""
+    values = asdict(plan)
+    values["period"] = plan.period.value
+    return values
+
+
+def set_plan(
+    session: Session, code: str, changes: Mapping[str, Any], *, actor: Actor, now: Micros
+) -> Plan:
+    """Add a monthly plan, or change the given fields of one (the rest stays as it is);
+    recorded in the audit log."""
+    current = catalog(session).get(code)
+    base = current or Plan(
+        code=code,
+        name=code.title(),
+        fee=0,
+        period=Period.MONTH,
+        included_billing_sessions=0,
+        included_voice_sessions=0,
+        usage_price=None,
+        alert_price=None,
+        voice_price=None,
+        seat_day_price=None,
+    )
+    given = {key: value for key, value in changes.items() if value is not None}
+    plan = put_plan(session, replace(base, **given), now=now)
+    record(
+        session,
+        workspace_id=None,
+        actor=actor,
+        action=Action.CATALOG_PLAN_SET,
+        target=target("plan", code),
+        before=None if current is None else plan_json(current),
+        after=plan_json(plan),
+        now=now,
+    )
     return plan

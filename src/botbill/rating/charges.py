@@ -8,7 +8,7 @@ nothing, and a refund marks it refunded and gives back exactly what it took.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,12 +20,13 @@ from botbill.kit.batching import chunked
 from botbill.kit.db import among, insert_rows, table_of
 from botbill.kit.instants import Micros
 from botbill.kit.problems import NotFound
-from botbill.orders.providers import CardProvider, card_provider
-from botbill.plans.catalog import ChargeType
+from botbill.ledger.balances import book
+from botbill.ledger.entries import EntryKind
+from botbill.plans.catalog import ChargeType, Plan
 from botbill.plans.catalog_store import catalog
-from botbill.plans.models import SubscriptionPeriod
-from botbill.plans.overview import remaining_allowance
-from botbill.plans.service import lock_current
+from botbill.plans.models import Subscription, SubscriptionPeriod
+from botbill.plans.service import lock_subscription, unopened_from
+from botbill.rating.models import UsageCharge as UsageChargeRow
 from botbill.rating.outcome import (
     Charge,
     Outcome,
@@ -35,11 +36,7 @@ from botbill.rating.outcome import (
     period_index,
     rate_app,
 )
-from botbill.settings import get_settings
-from botbill.wallet.balances import book
-from botbill.wallet.ledger import EntryKind
-from botbill.wallet.models import UsageCharge as UsageChargeRow
-from botbill.wallet.rating import Draw, Pool
+from botbill.rating.rules import Allowance, Draw, Pool
 from botbill.workspaces.models import Workspace
 
 CHUNK = 500
@@ -67,6 +64,8 @@ class RatingSummary:
     ignored: int
     """Charges already booked, and refunds of sessions never charged (or refunded twice)."""
     balance_change: int
+    waiting: frozenset[int] = frozenset()
+    """Sessions to charge that start where no period is open yet: left for later."""
 
 
 def rate(
@@ -75,7 +74,6 @@ def rate(
     workspace_id: str,
     charges: Sequence[UsageCharge],
     now: Micros,
-    cards: CardProvider | None = None,
     still_completed: StillCompleted | None = None,
 ) -> RatingSummary:
     """Charge or refund billing sessions, each exactly once (SPEC §3.3).
@@ -85,15 +83,14 @@ def rate(
     then charges in the order they start. A repeated charge or refund changes nothing.
     One ledger entry per app and direction carries the call's total.
 
-    Rating first brings each app's subscription up to date, which may renew it with its
-    saved card: ``cards`` defaults to the provider the settings name.
+    Rating locks each app's subscription and takes it as it is: it never renews. A
+    session that starts where the next period is not opened yet waits (``waiting``) for
+    the lifecycle job to open it.
 
     ``still_completed`` (the rater's) keeps, of the sessions to charge, those that still
     exist. It is asked under the app's subscription lock: a session deleted by a later
     recomputation is then either seen gone here, or its refund waits for this charge.
     """
-    if cards is None:
-        cards = card_provider(get_settings().effective_card_provider)
     workspace = session.get(Workspace, workspace_id)
     if workspace is None:
         raise NotFound(f"no workspace {workspace_id!r}")
@@ -101,21 +98,17 @@ def rate(
     for charge in charges:
         by_app[charge.app_id].append(charge)
     charged = refunded = ignored = change = 0
+    waiting: set[int] = set()
     for app_id in sorted(by_app):  # in key order: concurrent raters never deadlock
         result = _rate_app(
-            session,
-            workspace,
-            app_id,
-            by_app[app_id],
-            now=now,
-            cards=cards,
-            still_completed=still_completed,
+            session, workspace, app_id, by_app[app_id], now=now, still_completed=still_completed
         )
         charged += result.charged
         refunded += result.refunded
         ignored += result.ignored
         change += result.balance_change
-    return RatingSummary(charged, refunded, ignored, change)
+        waiting |= result.waiting
+    return RatingSummary(charged, refunded, ignored, change, frozenset(waiting))
 
 
 def periods_of(session: Session, workspace_id: str, app_id: str) -> list[SubscriptionPeriod]:
@@ -134,6 +127,13 @@ def periods_of(session: Session, workspace_id: str, app_id: str) -> list[Subscri
 def period_at(periods: Sequence[SubscriptionPeriod], instant: Micros) -> SubscriptionPeriod:
     """The period holding ``instant``; before the first period, the first (a backfill)."""
     return periods[period_index([period.start for period in periods], instant)]
+
+
+def remaining_allowance(period: SubscriptionPeriod) -> Allowance:
+    return Allowance(
+        max(period.included_billing - period.drawn_billing, 0),
+        max(period.included_voice - period.drawn_voice, 0),
+    )
 
 
 def period_states(periods: Sequence[SubscriptionPeriod]) -> list[PeriodState]:
@@ -208,10 +208,10 @@ def _rate_app(
     charges: list[UsageCharge],
     *,
     now: Micros,
-    cards: CardProvider,
     still_completed: StillCompleted | None,
 ) -> RatingSummary:
-    lock_current(session, workspace, app_id, cards=cards, now=now)
+    subscription = lock_subscription(session, workspace.id, app_id)
+    charges, later = split_waiting(charges, subscription, catalog(session))
     if still_completed is not None:
         to_charge = [c.billing_session_id for c in charges if c.sign > 0]
         alive = still_completed(session, workspace.id, sorted(set(to_charge)))
@@ -263,7 +263,25 @@ def _rate_app(
                 reference="rating",
             )
     session.flush()
-    return RatingSummary(len(new_rows), len(refunded_ids), outcome.ignored, credit - debit)
+    return RatingSummary(
+        len(new_rows),
+        len(refunded_ids),
+        outcome.ignored,
+        credit - debit,
+        frozenset(charge.billing_session_id for charge in later),
+    )
+
+
+def split_waiting(
+    charges: Sequence[UsageCharge], subscription: Subscription, plans: Mapping[str, Plan]
+) -> tuple[list[UsageCharge], list[UsageCharge]]:
+    """The charges to rate now, and those that wait for the next period to open."""
+    opens = unopened_from(subscription, plans[subscription.plan_code])
+    if opens is None:
+        return list(charges), []
+    now_ = [c for c in charges if c.sign < 0 or c.start < opens]
+    later = [c for c in charges if c.sign > 0 and c.start >= opens]
+    return now_, later
 
 
 def _write_back(period: SubscriptionPeriod, tally: PeriodTally) -> None:

@@ -16,7 +16,7 @@ from typing import Literal, NamedTuple
 
 from botbill.kit.instants import Micros
 from botbill.plans.catalog import ChargeType, Plan
-from botbill.wallet.rating import Allowance, Draw, after_charge, after_refund, rate_charge
+from botbill.rating.rules import Allowance, Draw, after_charge, after_refund, rate_charge
 
 
 class Charge(NamedTuple):

@@ -7,52 +7,17 @@ session, so the queue holds exactly what the balance has not seen yet; the rater
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal, NamedTuple
-
 from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked
-from botbill.kit.db import among, insert_rows, table_of
-from botbill.kit.instants import Micros
-from botbill.metering.models import BillingSession
-from botbill.rating.models import RatingQueueEntry
-from botbill.wallet.models import UsageCharge
+from botbill.kit.db import among, table_of
+from botbill.metering.models import BillingSession, RatingQueueEntry
+from botbill.rating.models import UsageCharge
 
 CHUNK = 500
 _queue = table_of(RatingQueueEntry)
 _bs = table_of(BillingSession).c
-
-
-class Rated(NamedTuple):
-    """One billing session to charge (``sign`` +1) or to refund (-1)."""
-
-    app_id: str
-    billing_session_id: int
-    type: str
-    start: Micros
-    sign: Literal[1, -1]
-
-
-def enqueue(session: Session, *, workspace_id: str, entries: Sequence[Rated]) -> None:
-    if not entries:
-        return
-    insert_rows(
-        session,
-        _queue,
-        [
-            {
-                "workspace_id": workspace_id,
-                "app_id": entry.app_id,
-                "billing_session_id": entry.billing_session_id,
-                "type": entry.type,
-                "start": entry.start,
-                "sign": entry.sign,
-            }
-            for entry in entries
-        ],
-    )
 
 
 def refund_all(session: Session, *, workspace_id: str) -> None:

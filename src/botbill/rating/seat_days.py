@@ -1,7 +1,8 @@
 """Seat-days: each (app, local day) charged once for the seats held that day (SPEC §3.3).
 
-- When seat intervals change (``metering.apply_seats``), the days they touched go into
-  ``seat_day_queue``; a seat still held queues its days as the sweep passes them.
+- When seat intervals change, metering queues the days they touched in
+  ``seat_day_queue`` (``metering/outbox.py``); a seat still held queues its days as the
+  sweep passes them.
 - Once a day has ended, the rater counts the app's seats that day, compares the count
   with what ``seat_day_charges`` holds and books only the difference, at the seat-day
   price of the plan in force at the day's start.
@@ -17,23 +18,20 @@ from sqlalchemy import delete, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked
-from botbill.kit.db import among, insert_rows, table_of, upsert_insert
+from botbill.kit.days import Day, local_day
+from botbill.kit.db import among, table_of
 from botbill.kit.instants import Micros
-from botbill.metering.models import SeatInterval
-from botbill.metering.seats import SeatInterval as Interval
-from botbill.orders.providers import CardProvider, card_provider
+from botbill.ledger.balances import book
+from botbill.ledger.entries import EntryKind
+from botbill.metering.models import SeatDayQueueEntry, SeatDaySweep, SeatInterval
+from botbill.metering.outbox import swept_until, unswept_days
 from botbill.plans.catalog import Plan
 from botbill.plans.catalog_store import catalog
 from botbill.plans.models import SubscriptionPeriod
-from botbill.plans.service import lock_current
+from botbill.plans.service import lock_subscription, unopened_from
 from botbill.rating.charges import period_at, periods_of
-from botbill.rating.days import Day, days_touched
-from botbill.rating.models import SeatDayCharge, SeatDayQueueEntry, SeatDaySweep
-from botbill.settings import get_settings
-from botbill.usage.buckets import local_day
-from botbill.wallet.balances import book
-from botbill.wallet.ledger import EntryKind
-from botbill.wallet.rating import seat_days_amount
+from botbill.rating.models import SeatDayCharge
+from botbill.rating.rules import seat_days_amount
 from botbill.workspaces.models import Workspace
 
 CHUNK = 500
@@ -41,84 +39,6 @@ _queue = table_of(SeatDayQueueEntry)
 _charges = table_of(SeatDayCharge)
 _sweeps = table_of(SeatDaySweep)
 _seats = table_of(SeatInterval)
-
-
-def _enqueue(session: Session, workspace_id: str, days: Iterable[tuple[str, Day]]) -> None:
-    """Append the days (never upsert: a row another rater holds must not absorb ours)."""
-    rows = [
-        {"workspace_id": workspace_id, "app_id": app_id, "day_start": d0, "day_end": d1}
-        for app_id, (d0, d1) in sorted(set(days))
-    ]
-    for start in range(0, len(rows), CHUNK):
-        insert_rows(session, _queue, rows[start : start + CHUNK])
-
-
-def _swept_until(session: Session, workspace_id: str) -> Micros | None:
-    return session.scalar(
-        select(_sweeps.c.swept_until).where(_sweeps.c.workspace_id == workspace_id)
-    )
-
-
-def enqueue_changes(
-    session: Session, *, workspace_id: str, changes: Mapping[str, Sequence[Interval]]
-) -> None:
-    """Queue the days touched by intervals that appeared or disappeared, per app.
-
-    A held seat's days are queued up to where the sweep has already passed (it will not
-    come back for them); the sweep queues the rest as they end.
-    """
-    if not any(changes.values()):
-        return
-    workspace = session.get(Workspace, workspace_id)
-    assert workspace is not None  # events are stored for known workspaces only
-    swept = _swept_until(session, workspace_id)
-    days: list[tuple[str, Day]] = []
-    for app_id, intervals in changes.items():
-        for interval in intervals:
-            end = interval.end
-            if end is None:
-                end = max(interval.start + 1, swept or 0)
-            days.extend(
-                (app_id, day) for day in days_touched(interval.start, end, workspace.timezone)
-            )
-    _enqueue(session, workspace_id, days)
-
-
-def sweep(session: Session, *, workspace_id: str, now: Micros) -> int:
-    """Queue the ended days of seats still held, since the last sweep; returns how many."""
-    workspace = session.get(Workspace, workspace_id)
-    if workspace is None:
-        return 0
-    today = local_day(now, workspace.timezone)[0]
-    swept = _swept_until(session, workspace_id)
-    if swept is not None and swept >= today:
-        return 0
-    days = unswept_days(session, workspace, swept=swept, today=today)
-    _enqueue(session, workspace_id, days)
-    statement = upsert_insert(session)(_sweeps).values(workspace_id=workspace_id, swept_until=today)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["workspace_id"], set_={"swept_until": today}
-        )
-    )
-    return len(days)
-
-
-def unswept_days(
-    session: Session, workspace: Workspace, *, swept: Micros | None, today: Micros
-) -> list[tuple[str, Day]]:
-    """The ended local days of seats still held that the sweep has not queued yet."""
-    s = _seats.c
-    open_seats = session.execute(
-        select(s.app_id, func.min(s.start))
-        .where(s.workspace_id == workspace.id, s.end.is_(None), s.start < today)
-        .group_by(s.app_id)
-    ).all()
-    return [
-        (app_id, day)
-        for app_id, start in open_seats
-        for day in days_touched(max(start, swept or start), today, workspace.timezone)
-    ]
 
 
 def unrated_days(
@@ -136,7 +56,7 @@ def unrated_days(
     for app_id, d0, d1 in rows:
         found[app_id].add((d0, d1))
     today = local_day(now, workspace.timezone)[0]
-    swept = _swept_until(session, workspace.id)
+    swept = swept_until(session, workspace.id)
     if swept is None or swept < today:
         for app_id, day in unswept_days(session, workspace, swept=swept, today=today):
             if app_id in app_ids:
@@ -184,23 +104,6 @@ def day_charges(
     return result
 
 
-def sweep_due(session: Session, *, workspace_id: str | None, now: Micros) -> list[str]:
-    """The workspaces whose seats still held have local days the sweep has not passed."""
-    s = _seats.c
-    query = select(s.workspace_id).where(s.end.is_(None)).distinct()
-    if workspace_id is not None:
-        query = query.where(s.workspace_id == workspace_id)
-    due = []
-    for ws in session.scalars(query):
-        workspace = session.get(Workspace, ws)
-        swept = _swept_until(session, ws)
-        if workspace is not None and (
-            swept is None or swept < local_day(now, workspace.timezone)[0]
-        ):
-            due.append(ws)
-    return due
-
-
 def has_due_days(session: Session, *, workspace_id: str, app_id: str | None, now: Micros) -> bool:
     q = _queue.c
     query = select(q.day_start).where(q.workspace_id == workspace_id, q.day_end <= now)
@@ -216,9 +119,9 @@ def rate_days(
     workspace_id: str | None = None,
     app_id: str | None = None,
     limit: int = 2_000,
-    cards: CardProvider | None = None,
 ) -> int:
-    """Rate queued days that have ended; returns how many were taken."""
+    """Rate queued days that have ended; returns how many queue rows were rated and
+    removed (a day that starts where the app's next period is not opened yet stays)."""
     q = _queue.c
     query = select(q.id, q.workspace_id, q.app_id, q.day_start, q.day_end).where(q.day_end <= now)
     if workspace_id is not None:
@@ -232,12 +135,15 @@ def rate_days(
     by_app: dict[tuple[str, str], set[Day]] = defaultdict(set)
     for _id, ws, app, d0, d1 in taken:
         by_app[(ws, app)].add((d0, d1))
+    waiting: set[tuple[str, str, Day]] = set()
     for (ws, app), days in sorted(by_app.items()):  # in key order: no deadlocks
-        _rate_app_days(session, ws, app, sorted(days), now=now, cards=cards)
+        later = _rate_app_days(session, ws, app, sorted(days), now=now)
+        waiting.update((ws, app, day) for day in later)
     # Only the rows taken: a day queued again meanwhile keeps its row and is recounted.
-    for ids in chunked([row[0] for row in taken], CHUNK):
+    done = [row[0] for row in taken if (row[1], row[2], (row[3], row[4])) not in waiting]
+    for ids in chunked(done, CHUNK):
         session.execute(delete(_queue).where(among(session, q.id, ids)))
-    return len(taken)
+    return len(done)
 
 
 def seats_on(session: Session, workspace_id: str, app_id: str, day: Day) -> int:
@@ -263,16 +169,18 @@ def _rate_app_days(
     days: list[Day],
     *,
     now: Micros,
-    cards: CardProvider | None,
-) -> None:
+) -> list[Day]:
+    """Book the app's days; returns the days left waiting for the next period."""
     workspace = session.get(Workspace, workspace_id)
     assert workspace is not None
-    if cards is None:
-        cards = card_provider(get_settings().effective_card_provider)
-    lock_current(session, workspace, app_id, cards=cards, now=now)
+    subscription = lock_subscription(session, workspace_id, app_id)
+    plans = catalog(session)
+    opens = unopened_from(subscription, plans[subscription.plan_code])
+    later = [] if opens is None else [day for day in days if day[0] >= opens]
+    days = [day for day in days if day not in later]
     periods = periods_of(session, workspace_id, app_id)
     change = 0
-    for charge in day_charges(session, workspace_id, app_id, days, periods, catalog(session)):
+    for charge in day_charges(session, workspace_id, app_id, days, periods, plans):
         change += charge.change
         if charge.booked is None:
             session.add(
@@ -304,3 +212,4 @@ def _rate_app_days(
             reference="seat-days",
         )
     session.flush()
+    return later

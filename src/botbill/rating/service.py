@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
@@ -20,16 +20,12 @@ from botbill.kit.batching import chunked
 from botbill.kit.clock import Clock
 from botbill.kit.db import among, table_of, unit_of_work
 from botbill.kit.instants import Micros
-from botbill.metering.jobs import run_completion
-from botbill.metering.pending import run_metering
-from botbill.metering.pending import settle as settle_metering
-from botbill.metering.service import has_due
-from botbill.orders.providers import CardProvider
+from botbill.metering import outbox
+from botbill.metering.models import RatingQueueEntry
 from botbill.plans.catalog import ChargeType
 from botbill.rating import seat_days
 from botbill.rating.charges import UsageCharge, rate
-from botbill.rating.models import RatingQueueEntry
-from botbill.rating.queue import has_pending, still_completed
+from botbill.rating.queue import still_completed
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +41,17 @@ def drain(
     workspace_id: str | None = None,
     app_id: str | None = None,
     limit: int = BATCH,
-    cards: CardProvider | None = None,
-) -> int:
-    """Rate up to ``limit`` queued rows, app by app (each app's oldest first); returns
-    how many were rated.
+) -> Drained:
+    """Rate up to ``limit`` queued rows, app by app (each app's oldest first).
 
-    Taking an app's rows together pays its fixed cost (its lock, bringing its
-    subscription current, its ledger entry) once for all of them rather than once per
-    batch: with rows spread over 500 apps, oldest-first batches gave each app ~10 rows.
+    Taking an app's rows together pays its fixed cost (its lock, its ledger entry) once
+    for all of them rather than once per batch: with rows spread over 500 apps,
+    oldest-first batches gave each app ~10 rows.
 
-    Each app is rated under a savepoint: an app whose rating fails (a card provider
-    down during a renewal, say) keeps its rows queued for the next run and is logged;
-    the other apps' rows are rated and removed.
+    Each app is rated under a savepoint: an app whose rating fails keeps its rows queued
+    for the next run and is logged; the other apps' rows are rated and removed. Rows of
+    sessions that start where the app's next period is not opened yet stay queued too,
+    until the lifecycle job opens it.
 
     A charge is dropped when its billing session no longer exists (a later recomputation
     replaced it; that one is queued on its own), checked under the app's lock, so nothing
@@ -75,7 +70,7 @@ def drain(
         query = query.with_for_update(skip_locked=True)
     rows = session.execute(query).all()
     if not rows:
-        return 0
+        return Drained(0, 0)
     by_app: dict[tuple[str, str], list[UsageCharge]] = defaultdict(list)
     row_ids: dict[tuple[str, str], list[int]] = defaultdict(list)
     for row_id, ws, app, billing_session_id, kind, start, sign in rows:
@@ -89,97 +84,60 @@ def drain(
     for ws, app in sorted(by_app):  # in key order: concurrent raters never deadlock
         try:
             with session.begin_nested():  # one app's failure keeps its rows, not the others'
-                rate(
+                summary = rate(
                     session,
                     workspace_id=ws,
                     charges=by_app[(ws, app)],
                     now=now,
-                    cards=cards,
                     still_completed=still_completed,
                 )
         except Exception:
             log.exception("rating failed; kept queued", extra={"workspace": ws, "app": app})
             continue
-        done += row_ids[(ws, app)]
+        done += [
+            row_id
+            for row_id, charge in zip(row_ids[(ws, app)], by_app[(ws, app)], strict=True)
+            if charge.sign < 0 or charge.billing_session_id not in summary.waiting
+        ]
     for ids in chunked(done, CHUNK):
         session.execute(delete(_queue).where(among(session, q.id, ids)))
-    return len(done)
+    return Drained(len(rows), len(done))
+
+
+class Drained(NamedTuple):
+    taken: int
+    rated: int
+    """Taken and removed from the queue; the rest stays queued (failed, or waiting)."""
 
 
 def run_rating(
-    engine: Engine,
-    clock: Clock,
-    *,
-    workspace_id: str | None = None,
-    app_id: str | None = None,
-    cards: CardProvider | None = None,
+    engine: Engine, clock: Clock, *, workspace_id: str | None = None, app_id: str | None = None
 ) -> int:
     """Drain the queue (or one workspace's or app's part of it); returns rows rated."""
     total = 0
     while True:
         with unit_of_work(engine, write=True) as session:
-            taken = drain(
-                session, now=clock.now(), workspace_id=workspace_id, app_id=app_id, cards=cards
-            )
-        total += taken
-        if taken < BATCH:
+            drained = drain(session, now=clock.now(), workspace_id=workspace_id, app_id=app_id)
+        total += drained.rated
+        if drained.taken < BATCH or drained.rated == 0:
             return total
 
 
 def run_seat_days(
-    engine: Engine,
-    clock: Clock,
-    *,
-    workspace_id: str | None = None,
-    app_id: str | None = None,
-    cards: CardProvider | None = None,
+    engine: Engine, clock: Clock, *, workspace_id: str | None = None, app_id: str | None = None
 ) -> int:
     """Sweep held seats into the days that ended, then rate every ended day queued."""
     with unit_of_work(engine, write=False) as session:
-        due = seat_days.sweep_due(session, workspace_id=workspace_id, now=clock.now())
+        due = outbox.sweep_due(session, workspace_id=workspace_id, now=clock.now())
     for ws in due:
         with unit_of_work(engine, write=True) as session:
-            seat_days.sweep(session, workspace_id=ws, now=clock.now())
+            outbox.sweep(session, workspace_id=ws, now=clock.now())
     total = 0
     while True:
         with unit_of_work(engine, write=True) as session:
-            taken = seat_days.rate_days(
-                session, now=clock.now(), workspace_id=workspace_id, app_id=app_id, cards=cards
+            rated = seat_days.rate_days(
+                session, now=clock.now(), workspace_id=workspace_id, app_id=app_id
             )
-        total += taken
-        if taken == 0:
+        total += rated
+        if rated == 0:
             return total
-
-
-def engine_pass(engine: Engine, clock: Clock) -> int:
-    """One round of the engine's background work: meter what ingest left pending,
-    complete idle sessions, rate them, rate the seat-days that ended."""
-    return (
-        run_metering(engine, clock)
-        + run_completion(engine, clock)
-        + run_rating(engine, clock)
-        + run_seat_days(engine, clock)
-    )
-
-
-def settle_app(
-    engine: Engine, clock: Clock, *, workspace_id: str, app_id: str | None, cards: CardProvider
-) -> None:
-    """Before a balance or an entitlement is read: meter the workspace's pending events,
-    complete what went idle, rate what is queued for this app (``None``: every app of the
-    workspace). A read transaction checks first, so the usual case stays a read."""
-    settle_metering(engine, clock, workspace_id=workspace_id)
-    now = clock.now()
-    with unit_of_work(engine, write=False) as session:
-        due = has_due(session, workspace_id=workspace_id, now=now)
-        queued = due or has_pending(session, workspace_id=workspace_id, app_id=app_id)
-        days = bool(seat_days.sweep_due(session, workspace_id=workspace_id, now=now))
-        days = days or seat_days.has_due_days(
-            session, workspace_id=workspace_id, app_id=app_id, now=now
-        )
-    if due:
-        run_completion(engine, clock, workspace_id=workspace_id)
-    if queued:
-        run_rating(engine, clock, workspace_id=workspace_id, app_id=app_id, cards=cards)
-    if days:
-        run_seat_days(engine, clock, workspace_id=workspace_id, app_id=app_id, cards=cards)

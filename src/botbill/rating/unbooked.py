@@ -11,7 +11,8 @@ their queue rows together, so each charge is seen exactly once, booked or queued
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Literal, cast
 
 from sqlalchemy import select
@@ -19,16 +20,49 @@ from sqlalchemy.orm import Session
 
 from botbill.kit.db import table_of
 from botbill.kit.instants import Micros
+from botbill.metering.models import RatingQueueEntry
 from botbill.plans.catalog import ChargeType
 from botbill.plans.catalog_store import catalog
-from botbill.plans.overview import Sessions, Unbooked
-from botbill.rating.charges import UsageCharge, outcome_for, periods_of
-from botbill.rating.models import RatingQueueEntry
+from botbill.plans.models import Subscription
+from botbill.plans.service import unopened_from
+from botbill.rating.charges import UsageCharge, outcome_for, periods_of, split_waiting
 from botbill.rating.queue import still_completed
+from botbill.rating.rules import Allowance
 from botbill.rating.seat_days import day_charges, unrated_days
 from botbill.workspaces.models import Workspace
 
 _queue = table_of(RatingQueueEntry).c
+
+
+@dataclass(frozen=True, slots=True)
+class Sessions:
+    """Billing sessions rated into a period, by unit."""
+
+    usage: int = 0
+    alert: int = 0
+    voice: int = 0
+
+    def __add__(self, other: Sessions) -> Sessions:
+        return Sessions(
+            self.usage + other.usage, self.alert + other.alert, self.voice + other.voice
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Unbooked:
+    """What the rater has yet to book for one app (its queued charges and seat-days):
+    a read adds it to what is booked, so it shows what the rater will book, whoever is
+    rating at that instant."""
+
+    balance_change: int = 0
+    remaining: Mapping[int, Allowance] = field(default_factory=dict)
+    """Per period id: the allowance left once the queued charges are rated."""
+    sessions: Mapping[int, Sessions] = field(default_factory=dict)
+    """Per period id: the sessions the queued charges add (refunds subtract)."""
+
+
+NOTHING_UNBOOKED = Unbooked()
+
 _UNITS = (ChargeType.USAGE, ChargeType.ALERT, ChargeType.VOICE)
 
 
@@ -50,19 +84,23 @@ def unbooked(
         )
     days = unrated_days(session, workspace, set(app_ids), now=now)
     result: dict[str, Unbooked] = {}
+    plans = catalog(session)
     for app_id in sorted(queued.keys() | days.keys()):
         periods = periods_of(session, workspace.id, app_id)
         if not periods:
             continue
-        charges = queued.get(app_id, [])
+        subscription = session.get(Subscription, (workspace.id, app_id))
+        if subscription is None:
+            continue
+        opens = unopened_from(subscription, plans[subscription.plan_code])
+        charges, _ = split_waiting(queued.get(app_id, []), subscription, plans)
         alive = still_completed(
             session, workspace.id, sorted({c.billing_session_id for c in charges if c.sign > 0})
         )
         charges = [c for c in charges if c.sign < 0 or c.billing_session_id in alive]
         outcome = outcome_for(session, workspace.id, periods, charges)
-        seat_days = day_charges(
-            session, workspace.id, app_id, days.get(app_id, ()), periods, catalog(session)
-        )
+        ended = [day for day in days.get(app_id, ()) if opens is None or day[0] < opens]
+        seat_days = day_charges(session, workspace.id, app_id, ended, periods, plans)
         result[app_id] = Unbooked(
             balance_change=outcome.balance_change + sum(day.change for day in seat_days),
             remaining={period_id: t.remaining for period_id, t in outcome.tallies.items()},

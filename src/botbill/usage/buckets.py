@@ -12,14 +12,15 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from itertools import pairwise
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from botbill.kit.instants import HOUR, SLOT, Micros, from_micros, to_micros
+from botbill.kit.days import day_start, local_date
+from botbill.kit.instants import HOUR, SLOT, Micros, from_micros
 
 MAX_CUSTOM_DAYS = 366
 MAX_HOURLY_DAYS = 7
@@ -101,13 +102,13 @@ def window(
             first, last = _custom_dates(from_date, to_date)
         else:
             days = 7 if kind is RangeKind.LAST_7_DAYS else 30
-            last = _local_date(now, zone)
+            last = local_date(now, zone)
             first = last - timedelta(days=days - 1)
         if grain is Granularity.HOUR and (last - first).days + 1 > MAX_HOURLY_DAYS:
             raise RangeError(
                 "granularity", f"hourly buckets need a range of at most {MAX_HOURLY_DAYS} days"
             )
-        start, end = _day_start(first, zone), _day_start(last + timedelta(days=1), zone)
+        start, end = day_start(first, zone), day_start(last + timedelta(days=1), zone)
     bounds = _bounds(start, end, grain, zone)
     return Window(
         tz=tz,
@@ -171,35 +172,6 @@ def _local(instant: Micros, zone: ZoneInfo) -> datetime:
     return from_micros(instant).astimezone(zone)
 
 
-def _local_date(instant: Micros, zone: ZoneInfo) -> date:
-    return _local(instant, zone).date()
-
-
-@lru_cache(maxsize=8192)  # a pure function of a few hundred distinct days per zone
-def _day_start(day: date, zone: ZoneInfo) -> Micros:
-    """The first slot boundary whose local date is ``day`` (or later).
-
-    Usually local midnight; on a day whose midnight does not exist, the end of the DST gap;
-    on a day whose midnight happens twice, the first of the two.
-    """
-    midnight = datetime.combine(day, time())
-    guess = min(to_micros(midnight.replace(tzinfo=zone, fold=fold)) for fold in (0, 1))
-    instant = guess - guess % SLOT
-    while _local_date(instant - SLOT, zone) >= day:
-        instant -= SLOT
-    while _local_date(instant, zone) < day:
-        instant += SLOT
-    return instant
-
-
-def local_day(instant: Micros, tz: str) -> tuple[Micros, Micros]:
-    """The bounds ``[start, end)`` of the local calendar day holding ``instant``, as the
-    usage view's day buckets draw them."""
-    zone = _zone(tz)
-    day = _local_date(instant, zone)
-    return _day_start(day, zone), _day_start(day + timedelta(days=1), zone)
-
-
 def _hour_key(instant: Micros, zone: ZoneInfo) -> tuple[date, int, timedelta | None]:
     # The offset tells apart the two runs of a repeated hour when clocks fall back.
     local = _local(instant, zone)
@@ -238,10 +210,10 @@ def _bounds(start: Micros, end: Micros, grain: Granularity, zone: ZoneInfo) -> l
         inner = [instant for instant in _hour_starts(start, end, zone) if instant > start]
         return [start, *inner, end]
     bounds = [start]
-    unit = _unit_first_day(_local_date(start, zone), grain)
+    unit = _unit_first_day(local_date(start, zone), grain)
     while True:
         unit = _next_unit(unit, grain)
-        boundary = _day_start(unit, zone)
+        boundary = day_start(unit, zone)
         if boundary >= end:
             break
         bounds.append(boundary)

@@ -10,21 +10,15 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
+from botbill.auth.dependencies import Caller, Reader
 from botbill.kit.clock import Clock
 from botbill.kit.instants import to_micros
-from botbill.kit.pagination import (
-    CursorQuery,
-    LimitQuery,
-    Page,
-    cut_page,
-    decode_cursor,
-)
+from botbill.kit.pagination import CursorQuery, LimitQuery, Page, cut_page, decode_cursor
 from botbill.kit.problems import Invalid
 from botbill.kit.web import ClockDep, EngineDep
 from botbill.usage import service
 from botbill.usage.buckets import Granularity, RangeError, RangeKind, window
 from botbill.usage.schemas import BillingSessionOut, UsageReport
-from botbill.workspaces.auth import Caller, Reader
 
 router = APIRouter(tags=["usage"])
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from botbill.apps.models import App
 from botbill.kit.clock import Clock
 from botbill.kit.db import table_of, unit_of_work
 from botbill.kit.instants import SLOT, Micros, from_micros
@@ -40,7 +39,7 @@ from botbill.metering.models import (
 from botbill.metering.seat_presence import agents_by_bucket
 from botbill.usage.buckets import Window, local_iso
 from botbill.usage.schemas import BillingSessionOut, UsageCounts, UsagePoint, UsageReport
-from botbill.workspaces.models import Workspace
+from botbill.workspaces.models import App, Workspace
 
 
 @contextmanager

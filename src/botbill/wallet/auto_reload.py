@@ -31,6 +31,9 @@ from sqlalchemy.orm import Session
 from botbill.kit.instants import Micros, from_micros, to_micros
 from botbill.kit.money import Money
 from botbill.kit.problems import Conflict, FieldError, Invalid
+from botbill.ledger.balances import balance_of
+from botbill.ledger.entries import EntryKind
+from botbill.ledger.models import LedgerEntry
 from botbill.orders.models import Order
 from botbill.orders.providers import (
     CardProvider,
@@ -44,12 +47,9 @@ from botbill.orders.service import OrderKind, apply_result, new_order
 from botbill.plans.catalog import Plan
 from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription
-from botbill.plans.service import ACTIVE, ENTERPRISE_ACCOUNT, refuse_cancelled
-from botbill.wallet.balances import balance_of
-from botbill.wallet.ledger import EntryKind
-from botbill.wallet.models import LedgerEntry
+from botbill.plans.service import ACTIVE, refuse_cancelled
 from botbill.wallet.service import funds_landed
-from botbill.workspaces.models import Workspace
+from botbill.workspaces.models import AccountType, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def reload_if_due(
         or amount is None
         or token is None
         or subscription.state != ACTIVE
-        or workspace.account_type == ENTERPRISE_ACCOUNT
+        or workspace.account_type == AccountType.ENTERPRISE
         or not draws_on_balance(catalog(session)[subscription.plan_code])
     ):
         return None

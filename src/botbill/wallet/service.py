@@ -1,18 +1,25 @@
-"""The wallet's work: adding funds, promotional credits, the entitlement answer.
+"""The wallet's work: adding funds, confirming wire transfers, promotional credits.
 
 Services flush; the caller commits.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
-from botbill.apps.models import App
-from botbill.kit.instants import Micros
+from botbill.audit.service import Action, Actor, record, target
+from botbill.kit.instants import Micros, from_micros
 from botbill.kit.money import Money
-from botbill.kit.problems import Forbidden, Invalid, NotFound
+from botbill.kit.problems import Invalid
+from botbill.ledger.balances import book
+from botbill.ledger.entries import EntryKind
+from botbill.ledger.models import LedgerEntry
+from botbill.orders import idempotency
 from botbill.orders.models import Order
 from botbill.orders.providers import CardProvider, Outcome, PaymentMethod
+from botbill.orders.schemas import FundsRequest, order_out
 from botbill.orders.service import (
     OrderKind,
     PaymentRequired,
@@ -20,29 +27,66 @@ from botbill.orders.service import (
     charge_card,
     confirm_wire,
     credit_funds,
+    lock_order,
     new_order,
+    refuse_enterprise,
     request_wire,
 )
-from botbill.plans.catalog_store import catalog
-from botbill.plans.models import Subscription, SubscriptionPeriod
-from botbill.plans.overview import NOTHING_UNBOOKED, facts_of
-from botbill.plans.service import ENTERPRISE_ACCOUNT, lock_current, settle_unpaid_fee
-from botbill.rating.unbooked import unbooked
-from botbill.wallet.balances import balance_of, book
-from botbill.wallet.entitlement import Decision, decide
-from botbill.wallet.ledger import EntryKind
-from botbill.wallet.models import LedgerEntry
+from botbill.plans.models import Subscription
+from botbill.plans.renewals import lock_current, settle_unpaid_fee
 from botbill.workspaces.models import Workspace
+from botbill.workspaces.service import get_app, get_workspace
 
 # --- funds --------------------------------------------------------------------------------
 
 
-def refuse_enterprise(workspace: Workspace) -> None:
-    if workspace.account_type == ENTERPRISE_ACCOUNT:
-        raise Forbidden("orders and funds are not available to enterprise workspaces")
-
-
 def add_funds(
+    session: Session,
+    *,
+    workspace_id: str,
+    app_id: str,
+    funds: FundsRequest,
+    actor: Actor,
+    request: idempotency.Request | None,
+    limits: tuple[int, int],
+    cards: CardProvider,
+    now: Micros,
+) -> idempotency.Reply:
+    """``POST /v1/apps/{app_id}/funds``: the order placed (201), recorded in the audit log;
+    a repeat with the same ``Idempotency-Key`` gets the first answer."""
+    workspace = get_workspace(session, workspace_id)
+    get_app(session, workspace.id, app_id)
+    refuse_enterprise(workspace)
+
+    def work() -> tuple[int, dict[str, Any]]:
+        order = place_funds_order(
+            session,
+            workspace,
+            app_id,
+            amount=funds.amount,
+            method=PaymentMethod(funds.payment_method),
+            token=funds.token,
+            limits=limits,
+            cards=cards,
+            now=now,
+        )
+        result = order_out(order).model_dump(mode="json")
+        record(
+            session,
+            workspace_id=workspace.id,
+            actor=actor,
+            action=Action.FUNDS_ADDED,
+            target=target("app", app_id),
+            before=None,
+            after=result,
+            now=now,
+        )
+        return 201, result
+
+    return idempotency.once(session, workspace_id=workspace.id, request=request, now=now, work=work)
+
+
+def place_funds_order(
     session: Session,
     workspace: Workspace,
     app_id: str,
@@ -96,14 +140,34 @@ def funds_landed(
     session.flush()
 
 
-def confirm_payment(session: Session, order: Order, *, cards: CardProvider, now: Micros) -> Order:
-    """An operator confirms a wire transfer's receipt."""
+def confirm_payment(
+    session: Session, order_id: str, *, actor: Actor, cards: CardProvider, now: Micros
+) -> Order:
+    """An operator confirms a wire transfer's receipt: the order is paid, its funds land."""
+    order = lock_order(session, order_id)
+    before = {"payment_status": order.payment_status, "paid_at": order.paid_at}
     workspace = session.get(Workspace, order.workspace_id)
     assert workspace is not None
     subscription = lock_current(session, workspace, order.app_id, cards=cards, now=now)
     confirm_wire(session, order, now=now)
     settle_unpaid_fee(session, subscription, now=now)
     session.flush()
+    record(
+        session,
+        workspace_id=order.workspace_id,
+        actor=actor,
+        action=Action.ORDER_PAYMENT_CONFIRMED,
+        target=target("order", order.id),
+        before=before,
+        after={
+            "payment_status": order.payment_status,
+            "paid_at": order.paid_at,
+            "amount": order.amount,
+            "currency": order.currency,
+            "app_id": order.app_id,
+        },
+        now=now,
+    )
     return order
 
 
@@ -115,6 +179,7 @@ def grant_promotion(
     amount: int,
     expires_at: Micros,
     reason: str,
+    actor: Actor,
     cards: CardProvider,
     now: Micros,
 ) -> LedgerEntry:
@@ -138,26 +203,19 @@ def grant_promotion(
     )
     settle_unpaid_fee(session, subscription, now=now)
     session.flush()
+    record(
+        session,
+        workspace_id=workspace.id,
+        actor=actor,
+        action=Action.CREDIT_GRANTED,
+        target=target("app", app_id),
+        before=None,
+        after={
+            "entry_id": entry.id,
+            "amount": amount,
+            "expires_at": from_micros(expires_at),
+            "reason": reason,
+        },
+        now=now,
+    )
     return entry
-
-
-# --- entitlement --------------------------------------------------------------------------
-
-
-def entitlement(session: Session, workspace_id: str, app_id: str, *, now: Micros) -> Decision:
-    """May the app answer now? The subscription must be current (``plans.service.refresh``);
-    charges the rater has yet to book count as booked (read in a snapshot)."""
-    app = session.get(App, (workspace_id, app_id))
-    if app is None:
-        raise NotFound(f"no app {app_id!r}")
-    subscription = session.get(Subscription, (workspace_id, app_id))
-    if subscription is None:
-        raise NotFound(f"app {app_id!r} has no subscription yet")
-    period = session.get(SubscriptionPeriod, subscription.period_id)
-    assert period is not None
-    plan = catalog(session)[subscription.plan_code]
-    balance = balance_of(session, workspace_id, app_id, now)
-    workspace = session.get(Workspace, workspace_id)
-    assert workspace is not None
-    pending = unbooked(session, workspace, [app_id], now=now).get(app_id, NOTHING_UNBOOKED)
-    return decide(facts_of(subscription, plan, period, balance, pending), now)

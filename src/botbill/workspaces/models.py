@@ -1,11 +1,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botbill.kit.db import Base, UtcDateTime
+
+
+class AccountType(StrEnum):
+    """``self-serve`` (the default) or ``enterprise`` (a contract, set by an operator)."""
+
+    SELF_SERVE = "self-serve"
+    ENTERPRISE = "enterprise"
 
 
 class Workspace(Base):
@@ -15,25 +23,8 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
-    account_type: Mapped[str] = mapped_column(String(16), default="self-serve")
+    account_type: Mapped[str] = mapped_column(String(16), default=AccountType.SELF_SERVE.value)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
-class ApiKey(Base):
-    __tablename__ = "api_keys"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    prefix: Mapped[str] = mapped_column(String(16))
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    scopes: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
-
-    @property
-    def scope_set(self) -> frozenset[str]:
-        return frozenset(self.scopes.split(","))
 
 
 class Member(Base):
@@ -46,4 +37,18 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class App(Base):
+    """One bot. Its id is chosen by the workspace and unique within it."""
+
+    __tablename__ = "apps"
+
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"), default=None)
+    idle_timeout_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    plan: Mapped[str] = mapped_column(String(32), default="trial")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

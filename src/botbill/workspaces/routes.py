@@ -2,17 +2,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from botbill.audit.service import Action, Actor, record, target
-from botbill.kit.pagination import (
-    CursorQuery,
-    LimitQuery,
-    Page,
-    cut_page,
-    decode_cursor,
-)
+from botbill.audit.service import Actor
+from botbill.auth.dependencies import Admin, Reader
+from botbill.kit.pagination import CursorQuery, LimitQuery, Page, cut_page, decode_cursor
 from botbill.kit.web import ClockDep, ReadSession, WriteSession
 from botbill.workspaces import service
-from botbill.workspaces.auth import Admin, Reader
 from botbill.workspaces.models import Member
 from botbill.workspaces.schemas import MemberCreate, MemberOut, MemberUpdate
 
@@ -33,17 +27,8 @@ def _out(member: Member) -> MemberOut:
 def add_member(
     body: MemberCreate, caller: Admin, session: WriteSession, clock: ClockDep
 ) -> MemberOut:
-    now = clock.now()
-    member = service.add_member(session, caller.workspace_id, body, now=now)
-    record(
-        session,
-        workspace_id=caller.workspace_id,
-        actor=Actor.admin(caller.key_id),
-        action=Action.MEMBER_ADDED,
-        target=target("member", member.email),
-        before=None,
-        after={"email": member.email, "name": member.name, "role": member.role},
-        now=now,
+    member = service.add_member(
+        session, caller.workspace_id, body, actor=Actor.admin(caller.key_id), now=clock.now()
     )
     return _out(member)
 
@@ -63,16 +48,12 @@ def list_members(
 def change_role(
     email: str, body: MemberUpdate, caller: Admin, session: WriteSession, clock: ClockDep
 ) -> MemberOut:
-    before = service.get_member(session, caller.workspace_id, email).role
-    member = service.change_role(session, caller.workspace_id, email, body.role)
-    record(
+    member = service.change_role(
         session,
-        workspace_id=caller.workspace_id,
+        caller.workspace_id,
+        email,
+        body.role,
         actor=Actor.admin(caller.key_id),
-        action=Action.MEMBER_ROLE_CHANGED,
-        target=target("member", member.email),
-        before={"role": before},
-        after={"role": member.role},
         now=clock.now(),
     )
     return _out(member)
@@ -80,17 +61,7 @@ def change_role(
 
 @router.delete("/{email}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_member(email: str, caller: Admin, session: WriteSession, clock: ClockDep) -> Response:
-    member = service.get_member(session, caller.workspace_id, email)
-    gone = {"email": member.email, "name": member.name, "role": member.role}
-    service.remove_member(session, caller.workspace_id, email)
-    record(
-        session,
-        workspace_id=caller.workspace_id,
-        actor=Actor.admin(caller.key_id),
-        action=Action.MEMBER_REMOVED,
-        target=target("member", gone["email"]),
-        before=gone,
-        after=None,
-        now=clock.now(),
+    service.remove_member(
+        session, caller.workspace_id, email, actor=Actor.admin(caller.key_id), now=clock.now()
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from botbill.apps.models import App
+from botbill.audit.service import Action, Actor, record, target
+from botbill.auth.keys import Scope
+from botbill.auth.service import IssuedKey, create_key
 from botbill.kit.ids import new_id
 from botbill.kit.instants import Micros, from_micros
 from botbill.kit.money import check_currency
 from botbill.kit.problems import Conflict, NotFound
 from botbill.kit.timezones import check_timezone
-from botbill.workspaces.keys import Scope, generate_key, hash_secret
-from botbill.workspaces.models import ApiKey, Member, Workspace
+from botbill.workspaces.models import App, Member, Workspace
 from botbill.workspaces.schemas import MemberCreate, Role
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedKey:
-    key: ApiKey
-    secret: str
 
 
 def create_workspace(
@@ -44,37 +38,9 @@ def create_workspace(
     session.add(workspace)
     session.flush()
     issued = create_key(
-        session, workspace=workspace, name="bootstrap", scopes=[Scope.ADMIN], now=now
+        session, workspace_id=workspace.id, name="bootstrap", scopes=[Scope.ADMIN], now=now
     )
     return workspace, issued
-
-
-def create_key(
-    session: Session, *, workspace: Workspace, name: str, scopes: Iterable[Scope], now: Micros
-) -> IssuedKey:
-    new_key = generate_key()
-    key = ApiKey(
-        id=new_id("key"),
-        workspace_id=workspace.id,
-        name=name,
-        prefix=new_key.prefix,
-        secret_hash=new_key.secret_hash,
-        scopes=",".join(sorted(scope.value for scope in scopes)),
-        created_at=from_micros(now),
-    )
-    session.add(key)
-    session.flush()
-    return IssuedKey(key=key, secret=new_key.secret)
-
-
-def find_key(session: Session, secret: str) -> ApiKey | None:
-    """The live key with this secret, if any."""
-    key = session.scalars(
-        select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret))
-    ).one_or_none()
-    if key is None or key.revoked_at is not None:
-        return None
-    return key
 
 
 def get_workspace(session: Session, workspace_id: str) -> Workspace:
@@ -108,7 +74,16 @@ def get_member(session: Session, workspace_id: str, email: str) -> Member:
     return member
 
 
-def add_member(session: Session, workspace_id: str, spec: MemberCreate, *, now: Micros) -> Member:
+def add_member(
+    session: Session,
+    workspace_id: str,
+    spec: MemberCreate,
+    *,
+    actor: Actor | None = None,
+    now: Micros,
+) -> Member:
+    """A new member; ``actor``: recorded in the audit log (a workspace's own set-up,
+    such as its first owner, is not)."""
     if find_member(session, workspace_id, spec.email) is not None:
         raise Conflict(f"{spec.email!r} is already a member of this workspace")
     member = Member(
@@ -124,24 +99,61 @@ def add_member(session: Session, workspace_id: str, spec: MemberCreate, *, now: 
         session.flush()
     except IntegrityError:  # the same email, added by a concurrent request
         raise Conflict(f"{spec.email!r} is already a member of this workspace") from None
+    if actor is not None:
+        record(
+            session,
+            workspace_id=workspace_id,
+            actor=actor,
+            action=Action.MEMBER_ADDED,
+            target=target("member", member.email),
+            before=None,
+            after={"email": member.email, "name": member.name, "role": member.role},
+            now=now,
+        )
     return member
 
 
-def change_role(session: Session, workspace_id: str, email: str, role: Role) -> Member:
+def change_role(
+    session: Session, workspace_id: str, email: str, role: Role, *, actor: Actor, now: Micros
+) -> Member:
     member = get_member(session, workspace_id, email)
+    before = member.role
     if role not in {Role.OWNER, Role.ADMIN, Role.DEVELOPER} and _owns_apps(session, member):
         raise Conflict(f"{email!r} owns apps; move them to another owner before this role change")
     member.role = role.value
     session.flush()
+    record(
+        session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action=Action.MEMBER_ROLE_CHANGED,
+        target=target("member", member.email),
+        before={"role": before},
+        after={"role": member.role},
+        now=now,
+    )
     return member
 
 
-def remove_member(session: Session, workspace_id: str, email: str) -> None:
+def remove_member(
+    session: Session, workspace_id: str, email: str, *, actor: Actor, now: Micros
+) -> None:
     member = get_member(session, workspace_id, email)
     if _owns_apps(session, member):
         raise Conflict(f"{email!r} owns apps; move them to another owner first")
+    gone = {"email": member.email, "name": member.name, "role": member.role}
     session.delete(member)
     session.flush()
+    record(
+        session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action=Action.MEMBER_REMOVED,
+        target=target("member", gone["email"]),
+        before=gone,
+        after=None,
+        now=now,
+    )
 
 
 def _owns_apps(session: Session, member: Member) -> bool:
@@ -149,3 +161,35 @@ def _owns_apps(session: Session, member: Member) -> bool:
         select(App.id).where(App.workspace_id == member.workspace_id, App.owner_id == member.id)
     ).first()
     return owned is not None
+
+
+# --- apps -----------------------------------------------------------------------------
+
+
+def get_app(session: Session, workspace_id: str, app_id: str) -> App:
+    """The app, or 404 whether it is unknown or another workspace's (never say which)."""
+    app = None if "\x00" in app_id else session.get(App, (workspace_id, app_id))
+    if app is None:
+        raise NotFound(f"no app {app_id!r}")
+    return app
+
+
+def list_apps(
+    session: Session, workspace_id: str, *, after: str | None = None, limit: int = 50
+) -> list[App]:
+    query = select(App).where(App.workspace_id == workspace_id)
+    if after is not None:
+        query = query.where(App.id > after)
+    return list(session.scalars(query.order_by(App.id).limit(limit)))
+
+
+def owner_emails(session: Session, apps: Sequence[App]) -> dict[str, str]:
+    ids = {app.owner_id for app in apps if app.owner_id}
+    if not ids:
+        return {}
+    emails: dict[str, str] = {}
+    for member_id, email in session.execute(
+        select(Member.id, Member.email).where(Member.id.in_(ids))
+    ):
+        emails[member_id] = email
+    return emails

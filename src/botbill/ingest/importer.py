@@ -15,9 +15,10 @@ from sqlalchemy import Engine, text
 
 from botbill.events.records import EventRecord, model_record, plain_record
 from botbill.events.schemas import event_adapter
-from botbill.events.service import TimeLimits, check, meter_new, store
+from botbill.events.service import TimeLimits, check, store
 from botbill.kit.clock import Clock
 from botbill.kit.db import unit_of_work
+from botbill.metering.new_events import meter_new
 from botbill.workspaces.service import get_workspace
 
 BATCH_LINES = 25_000

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from botbill.kit.db import table_of
 from botbill.kit.instants import Micros
 from botbill.kit.problems import Conflict
-from botbill.wallet.ledger import Entry, EntryKind, Lot, pending_lapses, promotional_remaining
-from botbill.wallet.models import Balance, LedgerEntry
+from botbill.ledger.entries import Entry, EntryKind, Lot, pending_lapses, promotional_remaining
+from botbill.ledger.models import Balance, LedgerEntry
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Who is calling: an API key's workspace and scopes, checked once per request."""
+"""Who is calling: an API key's workspace and scopes, or a platform operator's key,
+checked once per request."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from botbill.auth.keys import Scope, hash_secret
+from botbill.auth.service import OPERATOR_KEY_PREFIX, find_key, find_operator_key
 from botbill.kit.db import unit_of_work
 from botbill.kit.problems import Forbidden, Unauthorized
 from botbill.kit.web import EngineDep
-from botbill.workspaces.keys import Scope, hash_secret
-from botbill.workspaces.service import find_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +85,29 @@ def require(scope: Scope) -> Callable[[Caller], Awaitable[Caller]]:
 Reader = Annotated[Caller, Depends(require(Scope.READ))]
 Admin = Annotated[Caller, Depends(require(Scope.ADMIN))]
 Ingester = Annotated[Caller, Depends(require(Scope.INGEST))]
+
+
+# --- operators --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorCaller:
+    key_id: str
+
+
+def authenticate_operator(request: Request, engine: EngineDep) -> OperatorCaller:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        raise Unauthorized("send an operator key as 'Authorization: Bearer <key>'")
+    with unit_of_work(engine, write=False) as session:
+        key = find_operator_key(session, secret) if secret.startswith(OPERATOR_KEY_PREFIX) else None
+        if key is not None:
+            return OperatorCaller(key_id=key.id)
+        if find_key(session, secret) is not None:
+            raise Forbidden("this is an operator action; a workspace API key may not do it")
+    raise Unauthorized("unknown or revoked API key")
+
+
+OperatorDep = Annotated[OperatorCaller, Depends(authenticate_operator)]

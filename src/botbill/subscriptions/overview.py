@@ -9,22 +9,25 @@ Notices are derived from the state as it is now, so they appear and disappear wi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from botbill.apps.models import App
 from botbill.extensions.notices import extension_notices
 from botbill.kit.instants import Micros
 from botbill.kit.money import Money
+from botbill.ledger.balances import balances_of, live_promotions
 from botbill.plans.catalog import Plan
 from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription, SubscriptionPeriod
+from botbill.plans.notices import Notice, NoticeType
 from botbill.plans.periods import local_date_text
 from botbill.plans.service import CANCELLED, EXPIRED, RENEWAL_FAILED, RENEWAL_OFF
-from botbill.wallet.balances import balances_of, live_promotions
-from botbill.wallet.entitlement import (
+from botbill.rating.charges import remaining_allowance
+from botbill.rating.rules import Allowance
+from botbill.rating.unbooked import NOTHING_UNBOOKED, Sessions, Unbooked
+from botbill.subscriptions.entitlement import (
     EXPIRING_WITHIN,
     Decision,
     Facts,
@@ -33,44 +36,7 @@ from botbill.wallet.entitlement import (
     decide,
     status,
 )
-from botbill.wallet.rating import Allowance
-from botbill.workspaces.models import Workspace
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    type: str
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class Sessions:
-    """Billing sessions rated into a period, by unit."""
-
-    usage: int = 0
-    alert: int = 0
-    voice: int = 0
-
-    def __add__(self, other: Sessions) -> Sessions:
-        return Sessions(
-            self.usage + other.usage, self.alert + other.alert, self.voice + other.voice
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Unbooked:
-    """What the rater has yet to book for one app (its queued charges and seat-days):
-    a read adds it to what is booked, so it shows what the rater will book, whoever is
-    rating at that instant."""
-
-    balance_change: int = 0
-    remaining: Mapping[int, Allowance] = field(default_factory=dict)
-    """Per period id: the allowance left once the queued charges are rated."""
-    sessions: Mapping[int, Sessions] = field(default_factory=dict)
-    """Per period id: the sessions the queued charges add (refunds subtract)."""
-
-
-NOTHING_UNBOOKED = Unbooked()
+from botbill.workspaces.models import App, Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +54,6 @@ class Overview:
     status: Status
     notices: list[Notice]
     scheduled_plan: Plan | None
-
-
-def remaining_allowance(period: SubscriptionPeriod) -> Allowance:
-    return Allowance(
-        max(period.included_billing - period.drawn_billing, 0),
-        max(period.included_voice - period.drawn_voice, 0),
-    )
 
 
 def period_sessions(period: SubscriptionPeriod) -> Sessions:
@@ -213,30 +172,32 @@ def _notices(
     tz = workspace.timezone
     end = local_date_text(subscription.period_end, tz)
     notices: list[Notice] = []
+
+    def add(kind: NoticeType, detail: str) -> None:
+        notices.append(Notice(kind, detail))
+
     if scheduled is not None:
-        notices.append(
-            Notice("downgrade_scheduled", f"moves to the {scheduled.code} plan on {end}")
-        )
+        add(NoticeType.DOWNGRADE_SCHEDULED, f"moves to the {scheduled.code} plan on {end}")
     if shown is Status.EXPIRING:
-        notices.append(Notice("plan_expiring", f"the {facts.plan.code} plan ends on {end}"))
+        add(NoticeType.PLAN_EXPIRING, f"the {facts.plan.code} plan ends on {end}")
     if shown is Status.EXPIRED:
         why = " (renewal was off)" if subscription.expired_because == RENEWAL_OFF else ""
-        notices.append(Notice("plan_expired", f"the {facts.plan.code} plan ended on {end}{why}"))
+        add(NoticeType.PLAN_EXPIRED, f"the {facts.plan.code} plan ended on {end}{why}")
     if subscription.state == EXPIRED and subscription.expired_because == RENEWAL_FAILED:
-        notices.append(Notice("renewal_failed", f"the renewal due on {end} could not be paid"))
+        add(NoticeType.RENEWAL_FAILED, f"the renewal due on {end} could not be paid")
     # A cancelled app is not used any more: its balance is no news.
     draws_on_balance = not facts.plan.is_trial and not facts.plan.contract and not facts.cancelled
     money = Money(facts.balance, workspace.currency).format()
     if decision.reason is Reason.INSUFFICIENT_FUNDS:
-        notices.append(Notice("insufficient_funds", f"the balance ({money}) does not cover use"))
+        add(NoticeType.INSUFFICIENT_FUNDS, f"the balance ({money}) does not cover use")
     elif draws_on_balance and facts.balance < low_balance:
-        notices.append(Notice("low_balance", f"the balance ({money}) is low"))
+        add(NoticeType.LOW_BALANCE, f"the balance ({money}) is low")
     for lot in live_promotions(session, workspace.id, subscription.app_id, now):
         if lot.expires_at - now <= EXPIRING_WITHIN:
             rest = Money(lot.remaining, workspace.currency).format()
             notices.append(
                 Notice(
-                    "promo_credits_expiring",
+                    NoticeType.PROMO_CREDITS_EXPIRING,
                     f"{rest} of promotional credit expires on "
                     f"{local_date_text(lot.expires_at, tz)}",
                 )

@@ -1,9 +1,10 @@
 """The lifecycle job: keeps every subscription current without waiting for a read, and
 tops balances up by auto-reload (SPEC §3.3, §3.5).
 
-Reads already bring what they show up to date (``plans/jobs.py``); this job does it for
-apps nobody looks at, so renewals, expiries, scheduled downgrades and promotional lapses
-happen at their time in every workspace, and auto-reload orders get placed. Each run:
+Reads never renew, order or charge anything (they show the state as it is, a renewal
+due included); this job and explicit writes do. Renewals, expiries, scheduled downgrades
+and promotional lapses happen here within an interval of their time, in every workspace,
+and auto-reload orders get placed. Each run:
 
 1. takes every subscription that is due (a period ended on a plan that renews or expires,
    a promotional credit expired, an app without a subscription yet) and brings it current
@@ -27,19 +28,19 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from botbill.apps.models import App
 from botbill.kit.clock import Clock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import Micros
+from botbill.ledger.entries import EntryKind
+from botbill.ledger.models import LedgerEntry
 from botbill.orders.providers import CardProvider, PaymentStatus, card_provider
 from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription
-from botbill.plans.service import ACTIVE, EXPIRED, lock_current
+from botbill.plans.renewals import lock_current
+from botbill.plans.service import ACTIVE, EXPIRED
 from botbill.settings import get_settings
 from botbill.wallet import auto_reload
-from botbill.wallet.ledger import EntryKind
-from botbill.wallet.models import LedgerEntry
-from botbill.workspaces.models import Workspace
+from botbill.workspaces.models import App, Workspace
 
 log = logging.getLogger(__name__)
 

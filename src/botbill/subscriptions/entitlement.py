@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from botbill.kit.instants import DAY, Micros
 from botbill.plans.catalog import Plan
-from botbill.wallet.rating import Allowance
+from botbill.rating.rules import Allowance
 
 EXPIRING_WITHIN: Micros = 7 * DAY
 

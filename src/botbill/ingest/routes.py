@@ -5,16 +5,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from botbill.auth.dependencies import Ingester
 from botbill.events.parsing import parse_events
 from botbill.events.schemas import IngestResult
-from botbill.events.service import TimeLimits, ingest
+from botbill.events.service import TimeLimits
+from botbill.ingest.service import ingest
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY, SECOND
 from botbill.kit.problems import PayloadTooLarge
 from botbill.kit.web import ClockDep, EngineDep
 from botbill.ops.metrics import EVENTS_ACCEPTED, EVENTS_DUPLICATE
 from botbill.settings import Settings
-from botbill.workspaces.auth import Ingester
 
 router = APIRouter(tags=["events"])
 

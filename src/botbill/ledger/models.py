@@ -1,4 +1,4 @@
-"""The ledger (append-only) and the charge each billing session was rated at."""
+"""The ledger (append-only) and each app's running balance."""
 
 from __future__ import annotations
 
@@ -70,27 +70,3 @@ class Balance(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     entries: Mapped[int] = mapped_column(Integer)
     """How many ledger entries the amount sums (a check against the ledger)."""
-
-
-class UsageCharge(Base):
-    """What rating took for one billing session, so a refund gives back exactly that."""
-
-    __tablename__ = "usage_charges"
-    __table_args__ = (
-        Index("ix_usage_charges_period", "period_id"),
-        ForeignKeyConstraint(["workspace_id", "app_id"], ["apps.workspace_id", "apps.id"]),
-    )
-
-    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    billing_session_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    app_id: Mapped[str] = mapped_column(String(64))
-    type: Mapped[str] = mapped_column(String(8))
-    start: Mapped[int] = mapped_column(BigInteger)
-    period_id: Mapped[int] = mapped_column(ForeignKey("subscription_periods.id"))
-    plan_code: Mapped[str] = mapped_column(String(32))
-    pool: Mapped[str] = mapped_column(String(8))
-    units: Mapped[int] = mapped_column(Integer)
-    amount: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
-    charged_at: Mapped[int] = mapped_column(BigInteger)
-    refunded_at: Mapped[int | None] = mapped_column(BigInteger, default=None)

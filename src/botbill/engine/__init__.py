@@ -1,0 +1,1 @@
+"""The engine: the background passes that keep metering, rating and subscriptions current."""

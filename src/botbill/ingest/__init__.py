@@ -1,0 +1,1 @@
+"""The door events come in by: the ingest endpoint, its backpressure, the importer."""

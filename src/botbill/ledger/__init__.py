@@ -1,0 +1,1 @@
+"""The prepaid ledger: append-only entries, promotional lots and running balances."""

@@ -1,0 +1,1 @@
+"""Subscriptions as admins see them: the Plan list, plan changes, entitlement."""
