@@ -13,8 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from botbill.app import create_app
+from botbill.kit.db import build_engine
 from botbill.settings import Settings
 from tests.conftest import Server, free_port
 from tests.factories import (
@@ -138,6 +140,17 @@ def test_openapi_documents_the_contract(http: httpx.Client) -> None:
 # -- end to end: the real command ----------------------------------------------------------
 
 
+def pending_rows(database_url: str) -> int:
+    engine = build_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(text("SELECT count(*) FROM metering_pending")).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """``botbill serve`` as a subprocess over a fresh SQLite file: (base URL, database URL)."""
@@ -203,6 +216,12 @@ def test_botbill_serve_end_to_end(served: tuple[str, str]) -> None:
         assert ingested.json() == {"accepted": 2, "duplicates": 0}
         future = event("alert.delivered", at=now + timedelta(hours=1))
         problem(client.post("/v1/events", json=future, headers=auth(key)), 422)
+
+        # The worker process that serve started meters it in the background, unasked.
+        deadline = time.monotonic() + 20
+        while pending_rows(database_url):
+            assert time.monotonic() < deadline, "the worker did not meter the events"
+            time.sleep(0.2)
 
         metrics = client.get("/metrics")
         assert metrics.status_code == 200

@@ -20,18 +20,15 @@ from botbill import __version__
 from botbill.apps.routes import router as apps_router
 from botbill.audit.routes import router as audit_router
 from botbill.auth.dependencies import authenticate, authenticate_operator
-from botbill.engine.lifecycle import lifecycle_pass
-from botbill.engine.passes import engine_pass
+from botbill.engine.worker import Worker
 from botbill.extensions.routes import router as extensions_router
 from botbill.ingest.routes import router as ingest_router
 from botbill.kit.clock import Clock, SystemClock
 from botbill.kit.db import build_engine
-from botbill.kit.jobs import PeriodicJob
 from botbill.kit.problems import PROBLEM_CONTENT_TYPE, FieldError, Invalid, Problem, Unauthorized
 from botbill.migrations import upgrade
 from botbill.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from botbill.ops.routes import router as ops_router
-from botbill.orders.providers import card_provider
 from botbill.orders.routes import router as orders_router
 from botbill.plans.routes import router as plans_router
 from botbill.settings import Settings, get_settings
@@ -53,30 +50,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         if settings.migrate_on_start:
             upgrade(engine)
         app.state.engine = engine
-        job = None
-        if settings.jobs_enabled:
-            job = PeriodicJob(
-                "engine",
-                lambda: engine_pass(engine, clock),
-                interval=settings.completion_interval_seconds,
-            )
-            job.start()
-        lifecycle = None
-        if settings.jobs_enabled:
-            cards = card_provider(settings.effective_card_provider)
-            lifecycle = PeriodicJob(
-                "lifecycle",
-                lambda: lifecycle_pass(engine, clock, cards=cards),
-                interval=settings.lifecycle_interval_seconds,
-            )
-            lifecycle.start()
+        worker = Worker(engine, clock, settings) if settings.jobs_enabled else None
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
-            if lifecycle is not None:
-                lifecycle.stop()
-            if job is not None:
-                job.stop()
+            if worker is not None:
+                worker.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -109,7 +90,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
 def problem_response(problem: Problem) -> JSONResponse:
     return JSONResponse(
-        problem.as_json(), status_code=problem.status, media_type=PROBLEM_CONTENT_TYPE
+        problem.as_json(),
+        status_code=problem.status,
+        media_type=PROBLEM_CONTENT_TYPE,
+        headers=problem.headers or None,
     )
 
 

@@ -14,12 +14,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import httpx
-import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -36,14 +33,13 @@ from botbill.rating.models import SeatDayCharge
 from botbill.rating.service import drain, run_rating, run_seat_days
 from tests.conftest import Server
 from tests.factories import event, send_events
+from tests.locks import holding, lock_waiters, postgresql_only
 from tests.wallet.accounts import Tenant, add_funds, new_app, subscription, tenant
 
 FUNDS = 100_000
 SEAT_DAY = 200  # the standard plan's price of a seat-day
 ALERT = 20  # the standard plan's price of an alert session
 CARDS = TestCardProvider()
-
-postgresql_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
 
 def utc(text: str) -> datetime:
@@ -64,41 +60,12 @@ def send(http: httpx.Client, who: Tenant, events: list[dict[str, object]]) -> No
     assert response.status_code == 200, response.text
 
 
-@contextmanager
-def holding(
-    server: Server, sql: str, *, allow_empty: bool = False, **params: str
-) -> Iterator[psycopg.Connection]:
-    """A second connection holding the row locks ``sql`` (a ``FOR UPDATE``) takes."""
-    url = server.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url) as connection:
-        rows = connection.execute(sql, params).fetchall()
-        assert rows or allow_empty, "nothing to hold"
-        yield connection
-        connection.rollback()
-
-
 def wait_until_blocked(server: Server, table: str) -> None:
     """Until some backend of this database waits for a row lock on ``table``."""
     deadline = time.monotonic() + 20
-    with unit_of_work(server.engine, write=False) as session:
-        connection = session.connection().connection.dbapi_connection
-        assert connection is not None
-        connection.autocommit = True
-        try:
-            while time.monotonic() < deadline:
-                cursor = connection.cursor()
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock' AND query ILIKE %s",
-                    (f"%{table}%",),
-                )
-                row = cursor.fetchone()
-                if row is not None and row[0] > 0:
-                    return
-                time.sleep(0.02)
-        finally:
-            connection.autocommit = False
-    raise AssertionError(f"nothing waited on {table}")
+    while lock_waiters(server.engine, table) == 0:
+        assert time.monotonic() < deadline, f"nothing waited on {table}"
+        time.sleep(0.02)
 
 
 @postgresql_only
@@ -125,7 +92,7 @@ def test_a_seat_metered_while_its_day_is_being_rated_is_charged(
 
     # The rater takes the day, counts one seat, then waits to book its charge.
     hold = "SELECT 1 FROM balances WHERE workspace_id = %(ws)s FOR UPDATE"
-    with holding(server, hold, ws=acme.workspace_id):
+    with holding(server.engine, hold, ws=acme.workspace_id):
         rater = threading.Thread(target=rate)
         rater.start()
         wait_until_blocked(server, "balances")
@@ -161,7 +128,7 @@ def test_a_balance_read_counts_charges_another_rater_holds(
     send(http, acme, alerts)
     run_metering(server.engine, server.clock)
     hold = "SELECT 1 FROM rating_queue WHERE workspace_id = %(ws)s FOR UPDATE"
-    with holding(server, hold, ws=acme.workspace_id):
+    with holding(server.engine, hold, ws=acme.workspace_id):
         # Answered while the rows are held: the read neither skips them nor waits.
         during = subscription(http, key=acme.key)
         listed = http.get("/v1/subscriptions", headers={"Authorization": f"Bearer {acme.key}"})
@@ -283,7 +250,7 @@ def test_reads_always_show_every_charge_whatever_the_interleaving(
             run_completion(server.engine, server.clock)
             table = "rating_queue" if argument == 1 else "seat_day_queue"
             hold = f"SELECT 1 FROM {table} WHERE workspace_id = %(ws)s AND id %% 2 = 0 FOR UPDATE"
-            with holding(server, hold, ws=who.workspace_id, allow_empty=True):
+            with holding(server.engine, hold, ws=who.workspace_id, allow_empty=True):
                 read = subscription(http, key=who.key)["balance"]["amount"]
             assert read == FUNDS - expected_charges(server, who.workspace_id)
     run_metering(server.engine, server.clock)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -98,9 +99,11 @@ def subscription(http: httpx.Client, *, key: str, app_id: str = "support-bot") -
 
 
 def entitlement(http: httpx.Client, *, key: str, app_id: str = "support-bot") -> dict[str, Any]:
+    """The answer without its ``as_of``, which must be an instant with an offset."""
     response = http.get(f"/v1/apps/{app_id}/entitlement", headers=auth(key))
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
+    assert datetime.fromisoformat(result.pop("as_of")).tzinfo is not None
     return result
 
 

@@ -17,6 +17,7 @@ app.add_typer(events.rollups_app, name="rollups")
 app.add_typer(operators.operator_app, name="operator")
 app.add_typer(plans.plan_app, name="plan")
 app.command()(serve.serve)
+app.command()(serve.worker)
 app.command()(demo.demo)
 app.command("import")(events.import_events)
 

@@ -226,7 +226,7 @@ def _guarded(
 
 
 def lifecycle_pass(engine: Engine, clock: Clock, *, cards: CardProvider) -> LifecycleCounts:
-    """:func:`run_lifecycle` as the server's periodic job runs it (``kit.jobs.PeriodicJob``)."""
+    """:func:`run_lifecycle` as the worker runs it (``engine/worker.py``)."""
     counts = run_lifecycle(engine, clock, cards=cards)
     if counts.taken or counts.reloads_paid or counts.reloads_failed or counts.errors:
         log.info("subscription lifecycle", extra=_fields(counts))

@@ -81,6 +81,7 @@ async def post_events(
                 events=events,
                 now=clock.now(),
                 limits=limits,
+                max_pending=settings.max_pending_events,
             )
         return IngestResult(accepted=counts.accepted, duplicates=counts.duplicates)
 

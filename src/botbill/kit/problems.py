@@ -36,6 +36,11 @@ class Problem(Exception):
         self.errors = list(errors)
 
     @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides its body."""
+        return {}
+
+    @property
     def type(self) -> str:
         return f"urn:botbill:problem:{self.slug}"
 
@@ -73,6 +78,20 @@ class Conflict(Problem):
 
 class PayloadTooLarge(Problem):
     status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class TooManyRequests(Problem):
+    """Refused for now, nothing kept; the client sends it again after ``retry_after``."""
+
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class UnsupportedMediaType(Problem):

@@ -43,6 +43,8 @@ class PendingMetering(Base):
     app_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(128))  # the conversation_id or agent_id
     last_event: Mapped[int] = mapped_column(BigInteger)  # the batch's latest event of it
+    recorded_at: Mapped[int] = mapped_column(BigInteger)  # when ingest stored them
+    events: Mapped[int] = mapped_column(Integer)  # how many of the batch's new events
 
 
 class BillingSession(Base):

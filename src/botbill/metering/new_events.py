@@ -3,7 +3,8 @@ alerts they deliver."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -12,16 +13,31 @@ from botbill.events.schemas import CONVERSATION_TYPES, SEAT_TYPES
 from botbill.kit.instants import Micros
 from botbill.metering import pending
 from botbill.metering import service as metering
+from botbill.metering.pending import Touched
 
 
-def record_new(session: Session, *, workspace_id: str, fresh: Iterable[EventRecord]) -> None:
+def record_new(
+    session: Session, *, workspace_id: str, fresh: Sequence[EventRecord], now: Micros
+) -> None:
     """Leave the conversations and seats the new events touch to the metering drain.
 
     Alerts are counted at once: each is one completed billing session, with no history to
     read, and the rating queue holds it as soon as the call returns.
     """
     conversations, seats, alerts = _touched(fresh)
-    pending.record(session, workspace_id=workspace_id, conversations=conversations, seats=seats)
+    in_conversations = Counter(
+        (event.app_id, event.conversation_id) for event in fresh if event.type in CONVERSATION_TYPES
+    )
+    in_seats = Counter(
+        (event.app_id, event.agent_id) for event in fresh if event.type in SEAT_TYPES
+    )
+    pending.record(
+        session,
+        workspace_id=workspace_id,
+        conversations={k: Touched(t, in_conversations[k]) for k, t in conversations.items()},
+        seats={k: Touched(t, in_seats[k]) for k, t in seats.items()},
+        now=now,
+    )
     if alerts:
         metering.add_alerts(session, workspace_id=workspace_id, alerts=alerts)
 

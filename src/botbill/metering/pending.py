@@ -9,18 +9,20 @@ and seat-days), and deletes the rows it took, all in one transaction.
 Every read that must reflect ingested events first drains its workspace (:func:`settle`),
 so "when the ingest call returns, queries already reflect it" still holds. On PostgreSQL
 the background drain takes rows with ``SKIP LOCKED`` (several processes share the work);
-a read's drain waits for rows another drainer holds, whose events are metered when that
-drainer commits. Pending rows are only inserted and deleted, never updated: an ingest never
-waits for a drain, and a row a drain did not see stays for the next one.
+a read never waits on a drainer's row lock: it meters what is free and looks again until
+the rows pending when it began are gone. Pending rows are only inserted and deleted, never
+updated: an ingest never waits for a drain, and a row a drain did not see stays for the
+next one.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Any
+from time import monotonic, sleep
+from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, func, select, true
 from sqlalchemy.orm import Session
 
 from botbill.events.models import Event
@@ -59,18 +61,35 @@ SEAT_KIND_OF_TYPE = {
 _pending = table_of(PendingMetering)
 
 
+class Touched(NamedTuple):
+    """What a batch's new events did to one conversation or seat."""
+
+    last_event: Micros
+    events: int
+
+
 def record(
     session: Session,
     *,
     workspace_id: str,
-    conversations: Mapping[ConversationKey, Micros],
-    seats: Mapping[SeatKey, Micros],
+    conversations: Mapping[ConversationKey, Touched],
+    seats: Mapping[SeatKey, Touched],
+    now: Micros,
 ) -> None:
-    """Leave these conversations and seats (with their latest new event) to the drain."""
+    """Leave these conversations and seats (with their latest new event and how many new
+    events touched them) to the drain."""
     rows = [
-        {"workspace_id": workspace_id, "kind": kind, "app_id": app, "name": name, "last_event": t}
+        {
+            "workspace_id": workspace_id,
+            "kind": kind,
+            "app_id": app,
+            "name": name,
+            "last_event": touched.last_event,
+            "recorded_at": now,
+            "events": touched.events,
+        }
         for kind, keys in ((CONVERSATION, conversations), (SEAT, seats))
-        for (app, name), t in sorted(keys.items())
+        for (app, name), touched in sorted(keys.items())
     ]
     insert_rows(session, _pending, rows)
 
@@ -80,13 +99,48 @@ def has_pending(session: Session, *, workspace_id: str) -> bool:
     return session.execute(query).first() is not None
 
 
+def backlog(session: Session, *, workspace_id: str, cap: int) -> int:
+    """How many ingested events of the workspace wait for metering, counted up to ``cap``
+    rows (every row stands for at least one event, so a full count is at least ``cap``)."""
+    rows = (
+        select(_pending.c.events)
+        .where(_pending.c.workspace_id == workspace_id)
+        .limit(cap)
+        .subquery()
+    )
+    return int(session.scalar(select(func.coalesce(func.sum(rows.c.events), 0))) or 0)
+
+
+def oldest_pending(session: Session, *, workspace_id: str) -> Micros | None:
+    """When the oldest events of the workspace still waiting for metering were stored."""
+    query = (
+        select(_pending.c.recorded_at)
+        .where(_pending.c.workspace_id == workspace_id)
+        .order_by(_pending.c.id)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def _newest_id(session: Session, *, workspace_id: str) -> int | None:
+    query = select(func.max(_pending.c.id)).where(_pending.c.workspace_id == workspace_id)
+    newest: int | None = session.scalar(query)
+    return newest
+
+
 def drain(
-    session: Session, *, now: Micros, workspace_id: str | None = None, limit: int = CHUNK
+    session: Session,
+    *,
+    now: Micros,
+    workspace_id: str | None = None,
+    limit: int = CHUNK,
+    upto: int | None = None,
 ) -> int:
     """Meter up to ``limit`` pending rows, oldest first; returns how many were taken.
 
-    ``workspace_id`` given (a read settling its workspace): rows another drainer holds
-    are waited for. ``None`` (the background drain): they are skipped.
+    Rows another drainer holds are skipped (PostgreSQL ``SKIP LOCKED``): nobody waits
+    for a drainer's lock. A read that settles its workspace waits for those rows to be
+    gone instead (:func:`settle`).
     """
     p = _pending.c
     query = (
@@ -96,8 +150,10 @@ def drain(
     )
     if workspace_id is not None:
         query = query.where(p.workspace_id == workspace_id)
+    if upto is not None:
+        query = query.where(p.id <= upto)
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=workspace_id is None)
+        query = query.with_for_update(skip_locked=True)
     rows = session.execute(query).all()
     if not rows:
         return 0
@@ -125,24 +181,55 @@ def drain(
 def run_metering(
     engine: Engine, clock: Clock, *, workspace_id: str | None = None, chunk: int = CHUNK
 ) -> int:
-    """Drain everything pending (or one workspace's part), ``chunk`` rows per transaction;
-    returns rows metered."""
+    """Drain what was pending when it began (or one workspace's part), ``chunk`` rows per
+    transaction; returns rows metered. What ingest adds meanwhile is left to the next
+    call, so a pass under constant ingest ends and the rest of the engine's work runs."""
+    with unit_of_work(engine, write=False) as session:
+        newest = session.scalar(
+            select(func.max(_pending.c.id)).where(
+                true() if workspace_id is None else _pending.c.workspace_id == workspace_id
+            )
+        )
+    if newest is None:
+        return 0
     total = 0
     while True:
         with unit_of_work(engine, write=True) as session:
-            taken = drain(session, now=clock.now(), workspace_id=workspace_id, limit=chunk)
+            taken = drain(
+                session, now=clock.now(), workspace_id=workspace_id, limit=chunk, upto=newest
+            )
         total += taken
         if taken == 0:
             return total
 
 
+SETTLE_POLL_SECONDS = 0.005
+SETTLE_TIMEOUT_SECONDS = 10.0
+
+
 def settle(engine: Engine, clock: Clock, *, workspace_id: str) -> None:
-    """Before a read that must reflect every ingested event: meter what is pending for
-    this workspace. A read transaction checks first, so the usual case stays a read."""
+    """Before a read that must reflect every event ingested before it: meter what is
+    pending for this workspace. A read transaction checks first, so the usual case stays
+    a read. Rows another drainer holds are not waited for on their lock: the read meters
+    what is free, then looks again until the rows pending when it began are gone (that
+    drainer has committed). The backlog is bounded by ingest's backpressure, so is the
+    wait; after ``SETTLE_TIMEOUT_SECONDS`` the read goes on with what is metered."""
     with unit_of_work(engine, write=False) as session:
-        pending = has_pending(session, workspace_id=workspace_id)
-    if pending:
+        mark = _newest_id(session, workspace_id=workspace_id)
+    if mark is None:
+        return
+    deadline = monotonic() + SETTLE_TIMEOUT_SECONDS
+    while True:
         run_metering(engine, clock, workspace_id=workspace_id)
+        with unit_of_work(engine, write=False) as session:
+            left = session.scalar(
+                select(_pending.c.id)
+                .where(_pending.c.workspace_id == workspace_id, _pending.c.id <= mark)
+                .limit(1)
+            )
+        if left is None or monotonic() > deadline:
+            return
+        sleep(SETTLE_POLL_SECONDS)
 
 
 def meter(

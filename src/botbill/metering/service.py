@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from botbill.kit.batching import chunked
@@ -352,6 +352,18 @@ def has_due(session: Session, *, workspace_id: str, now: Micros) -> bool:
         .limit(1)
     )
     return session.execute(query).first() is not None
+
+
+def oldest_due(session: Session, *, workspace_id: str, now: Micros) -> Micros | None:
+    """When the earliest of the workspace's sessions that are due but not completed yet
+    became due (the completion job closes them within its interval)."""
+    table = table_of(Conversation)
+    due: Micros | None = session.scalar(
+        select(func.min(table.c.due_at)).where(
+            table.c.workspace_id == workspace_id, table.c.due_at <= now
+        )
+    )
+    return due
 
 
 def reset(session: Session, *, workspace_id: str) -> None:

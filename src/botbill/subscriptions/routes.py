@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from botbill.audit.service import Actor
 from botbill.auth.dependencies import Admin, Reader
 from botbill.kit.db import unit_of_work
+from botbill.kit.instants import from_micros
 from botbill.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor
 from botbill.kit.web import ClockDep, EngineDep
 from botbill.orders import idempotency
@@ -63,6 +66,10 @@ def get_subscription(
 class EntitlementOut(BaseModel):
     active: bool
     reason: Reason | None = None
+    as_of: datetime = Field(
+        description="Usage and charges behind the answer are settled up to this instant "
+        "(a few seconds behind at most); the clock-only rules are exact now."
+    )
 
 
 @router.get(
@@ -71,9 +78,15 @@ class EntitlementOut(BaseModel):
     response_model_exclude_none=True,
 )
 def entitlement(app_id: str, caller: Reader, engine: EngineDep, clock: ClockDep) -> EntitlementOut:
-    """May this app answer now? ``{"active": true}`` or ``{"active": false, "reason"}``."""
-    decision = service.entitlement(engine, clock, workspace_id=caller.workspace_id, app_id=app_id)
-    return EntitlementOut(active=decision.active, reason=decision.reason)
+    """May this app answer now? ``{"active": true, "as_of"}`` or ``{"active": false,
+    "reason", "as_of"}``. It never waits on metering or rating: ``as_of`` says up to which
+    instant the usage behind the answer was settled."""
+    answer = service.entitlement(engine, clock, workspace_id=caller.workspace_id, app_id=app_id)
+    return EntitlementOut(
+        active=answer.decision.active,
+        reason=answer.decision.reason,
+        as_of=from_micros(answer.as_of),
+    )
 
 
 @router.post(

@@ -27,6 +27,8 @@ from botbill.kit.pagination import cut_page
 from botbill.kit.problems import NotFound
 from botbill.ledger.balances import balance_of
 from botbill.metering.jobs import settle
+from botbill.metering.pending import oldest_pending
+from botbill.metering.service import oldest_due
 from botbill.orders import idempotency
 from botbill.orders.providers import CardProvider, PaymentMethod
 from botbill.orders.schemas import order_out
@@ -106,13 +108,33 @@ def subscription_detail(
         return detail_of(overview, workspace, owner_emails(session, [app]))
 
 
-def entitlement(engine: Engine, clock: Clock, *, workspace_id: str, app_id: str) -> Decision:
-    """May the app answer now (SPEC §3.4)? Charges the rater has yet to book count."""
-    with unit_of_work(engine, write=False) as session:
-        get_app(session, workspace_id, app_id)
-    settle(engine, clock, workspace_id=workspace_id)
+@dataclass(frozen=True, slots=True)
+class Entitlement:
+    decision: Decision
+    as_of: Micros
+    """Every event acknowledged before this instant is in the answer."""
+
+
+def entitlement(engine: Engine, clock: Clock, *, workspace_id: str, app_id: str) -> Entitlement:
+    """May the app answer now (SPEC §3.4)? One read transaction, one snapshot: it never
+    waits on metering, rating or another transaction's locks. What depends on the clock
+    alone (a trial or period that ended, a cancellation) is exact at ``now``; usage and
+    charges are what metering had settled by ``as_of`` (charges the rater has yet to book
+    count), a few seconds behind ``now`` at most while ingest runs ahead of metering."""
+    now = clock.now()
     with unit_of_work(engine, write=False, snapshot=True) as session:
-        return decision(session, get_workspace(session, workspace_id), app_id, now=clock.now())
+        workspace = get_workspace(session, workspace_id)
+        get_app(session, workspace.id, app_id)
+        answer = decision(session, workspace, app_id, now=now)
+        behind = [
+            instant
+            for instant in (
+                oldest_pending(session, workspace_id=workspace.id),
+                oldest_due(session, workspace_id=workspace.id, now=now),
+            )
+            if instant is not None
+        ]
+        return Entitlement(answer, min([now, *behind]))
 
 
 def decision(session: Session, workspace: Workspace, app_id: str, *, now: Micros) -> Decision:

@@ -1,0 +1,5 @@
+"""``python -m botbill.cli``: the ``botbill`` command (how ``serve`` starts its worker)."""
+
+from botbill.cli import app
+
+app()
