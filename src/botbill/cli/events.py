@@ -86,18 +86,12 @@ def rollups_rebuild(
     workspace: Annotated[str | None, typer.Option(help="Only this workspace.")] = None,
 ) -> None:
     """Recompute billing sessions, seats and rollups from the raw events."""
-    from sqlalchemy import select
-
     from botbill.engine.rebuild import rebuild
-    from botbill.workspaces.models import Workspace
+    from botbill.workspaces.service import workspace_ids
 
     engine = migrated_engine()
     with unit_of_work(engine, write=False) as session:
-        ids = (
-            [workspace]
-            if workspace
-            else list(session.scalars(select(Workspace.id).order_by(Workspace.id)))
-        )
+        ids = [workspace] if workspace else workspace_ids(session)
     with Progress(console=err) as progress:
         task = progress.add_task("rebuilding", total=len(ids))
         for workspace_id in ids:

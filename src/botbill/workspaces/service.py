@@ -43,6 +43,11 @@ def create_workspace(
     return workspace, issued
 
 
+def workspace_ids(session: Session) -> list[str]:
+    """Every workspace's id, in order."""
+    return list(session.scalars(select(Workspace.id).order_by(Workspace.id)))
+
+
 def get_workspace(session: Session, workspace_id: str) -> Workspace:
     workspace = session.get(Workspace, workspace_id)
     if workspace is None:
