@@ -1,7 +1,8 @@
 """The worker: the engine's background work in one loop, in its own process or thread.
 
 Every ``completion_interval`` it runs the engine pass (meter what ingest left pending,
-complete idle sessions, rate, rate the seat-days that ended). Between passes it looks at
+complete idle sessions, rate, rate the seat-days that ended), and between passes it rates
+every second what metering queued. Between passes it looks at
 the metering backlog every ``POLL_SECONDS``: past half of ``max_pending_events`` (the
 bound at which ingest answers 429) it runs a pass at once, so a burst is metered in
 large, economical drains instead of waiting for the timer, and ingest is held back only
@@ -27,11 +28,15 @@ from botbill.kit.clock import Clock
 from botbill.kit.db import table_of, unit_of_work
 from botbill.metering.models import PendingMetering
 from botbill.orders.providers import card_provider
+from botbill.rating.service import run_rating
 from botbill.settings import Settings
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1
+RATING_SECONDS = 1.0
+"""Rating runs this often between passes: it is cheap (one ledger entry per app), and a
+short queue keeps the reads that add what is not booked yet (entitlement) fast."""
 
 _pending = table_of(PendingMetering)
 
@@ -63,7 +68,7 @@ class Worker:
         """Work until :meth:`stop`; a failure is logged and retried at the next turn."""
         settings = self._settings
         kick = max(settings.max_pending_events // 2, 1)
-        next_pass = 0.0
+        next_pass = next_rating = 0.0
         next_lifecycle = monotonic() + settings.lifecycle_interval_seconds
         while not self._stop.is_set():
             if self._parent is not None and os.getppid() != self._parent:
@@ -73,7 +78,10 @@ class Worker:
             try:
                 if now >= next_pass or backlog_past(self._engine, kick):
                     engine_pass(self._engine, self._clock)
-                    next_pass = monotonic() + settings.completion_interval_seconds
+                    next_pass = next_rating = monotonic() + settings.completion_interval_seconds
+                elif now >= next_rating:
+                    run_rating(self._engine, self._clock)
+                    next_rating = monotonic() + RATING_SECONDS
                 if now >= next_lifecycle:
                     lifecycle_pass(self._engine, self._clock, cards=self._cards)
                     next_lifecycle = monotonic() + settings.lifecycle_interval_seconds
