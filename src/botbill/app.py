@@ -23,6 +23,7 @@ from botbill.auth.dependencies import authenticate, authenticate_operator
 from botbill.engine.worker import Worker
 from botbill.extensions.routes import router as extensions_router
 from botbill.ingest.routes import router as ingest_router
+from botbill.invoicing.routes import router as invoicing_router
 from botbill.kit.clock import Clock, SystemClock
 from botbill.kit.db import build_engine
 from botbill.kit.problems import PROBLEM_CONTENT_TYPE, FieldError, Invalid, Problem, Unauthorized
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         subscriptions_router,
         wallet_router,
         orders_router,
+        invoicing_router,
         extensions_router,
         audit_router,
     ):

@@ -4,6 +4,7 @@ from botbill.audit.models import AuditEntry
 from botbill.auth.models import ApiKey, OperatorKey
 from botbill.events.models import Event
 from botbill.extensions.models import ExtensionRequest
+from botbill.invoicing.models import BillingProfile, Invoice, InvoiceSeries, SellerProfile
 from botbill.kit.db import Base
 from botbill.ledger.models import Balance, LedgerEntry
 from botbill.metering.models import (
@@ -32,11 +33,14 @@ __all__ = [
     "App",
     "AuditEntry",
     "Balance",
+    "BillingProfile",
     "BillingSession",
     "Conversation",
     "Event",
     "ExtensionRequest",
     "IdempotencyRecord",
+    "Invoice",
+    "InvoiceSeries",
     "LedgerEntry",
     "Member",
     "OperatorKey",
@@ -49,6 +53,7 @@ __all__ = [
     "SeatInterval",
     "SeatOrdinalCounter",
     "SeatPresence",
+    "SellerProfile",
     "Subscription",
     "SubscriptionPeriod",
     "UsageCharge",

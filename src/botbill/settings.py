@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from botbill.kit.countries import check_country
 from botbill.kit.logging import LogFormat
 
 DEVELOPMENT_SECRET = "botbill-development-secret-not-for-production"
@@ -33,6 +34,17 @@ class Settings(BaseSettings):
     low_balance_threshold: int = Field(default=5_000, ge=0)
     card_provider: Literal["test", "none"] | None = Field(
         default=None, description="Default: 'test' outside production, 'none' in production."
+    )
+
+    # The seller on invoices until an operator sets its profile (SPEC §4)
+    seller_legal_name: str = Field(default="Example Platform Ltd", min_length=1, max_length=200)
+    seller_address_lines: list[str] = Field(
+        default=["1 Example Street", "London EC1A 1BB"], max_length=5
+    )
+    seller_country: str = Field(default="GB", description="ISO 3166-1 alpha-2.")
+    seller_tax_id: str = Field(default="GB000000000", min_length=1, max_length=64)
+    seller_email: str = Field(
+        default="billing@example.com", pattern=r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
     )
 
     # Background work
@@ -62,6 +74,7 @@ class Settings(BaseSettings):
             raise ValueError("BOTBILL_SECRET_KEY must be set in production")
         if self.environment == "production" and self.card_provider == "test":
             raise ValueError("the test card provider accepts any tok_ok: refused in production")
+        check_country(self.seller_country)
         if self.funds_min_amount > self.funds_max_amount:
             raise ValueError("BOTBILL_FUNDS_MIN_AMOUNT is above BOTBILL_FUNDS_MAX_AMOUNT")
         return self

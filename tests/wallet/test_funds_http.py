@@ -46,12 +46,16 @@ def test_a_card_adds_funds_at_once(server: Server, http: httpx.Client, acme: Ten
     assert response.status_code == 201
     order = response.json()
     assert order["id"].startswith("ord_")
-    assert {k: v for k, v in order.items() if k != "id"} == {
+    assert order["invoice_id"].startswith("inv_")
+    assert {k: v for k, v in order.items() if k not in ("id", "invoice_id")} == {
         "app_id": "support-bot",
         "kind": "add_funds",
         "plan": None,
         "amount": 25_000,
         "credit": 0,
+        "tax_rate": "0",
+        "tax": 0,
+        "total": 25_000,
         "currency": "USD",
         "payment_method": "card",
         "payment_status": "paid",

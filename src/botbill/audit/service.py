@@ -45,6 +45,9 @@ class Action(StrEnum):
     ORDER_PAYMENT_CONFIRMED = "order.payment_confirmed"
     CATALOG_PLAN_SET = "catalog.plan_set"
     CREDIT_GRANTED = "credit.granted"
+    BILLING_PROFILE_SET = "billing_profile.set"
+    SELLER_PROFILE_SET = "seller_profile.set"
+    INVOICE_VOIDED = "invoice.voided"
 
 
 @dataclass(frozen=True, slots=True)

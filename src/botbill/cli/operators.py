@@ -1,4 +1,5 @@
-"""``botbill operator``: platform-operator keys, promotional credits, account types."""
+"""``botbill operator``: platform-operator keys, promotional credits, account types, the
+seller's billing profile."""
 
 from __future__ import annotations
 
@@ -116,3 +117,55 @@ def operator_workspace_account_type(
             }
         )
     )
+
+
+operator_seller_app = typer.Typer(
+    no_args_is_help=True, help="The seller's billing profile, printed on every invoice."
+)
+operator_app.add_typer(operator_seller_app, name="seller-profile")
+
+
+@operator_seller_app.command("show")
+def operator_seller_show() -> None:
+    """Print the seller's profile as JSON (the BOTBILL_SELLER_* settings until set)."""
+    from botbill.invoicing.profiles import seller_profile
+    from botbill.invoicing.schemas import seller_profile_out
+
+    with unit_of_work(migrated_engine(), write=False) as session:
+        seller = seller_profile(session)
+    print(seller_profile_out(seller).model_dump_json())
+
+
+@operator_seller_app.command("set")
+def operator_seller_set(
+    legal_name: Annotated[str, typer.Option(help="The seller's legal name.")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2, e.g. DE.")],
+    tax_id: Annotated[str, typer.Option(help="The seller's VAT identifier.")],
+    email: Annotated[str, typer.Option(help="The billing contact's address.")],
+    address_line: Annotated[
+        list[str] | None, typer.Option(help="An address line; repeat for each line.")
+    ] = None,
+) -> None:
+    """Set the seller's profile: invoices issued from now on carry it."""
+    from pydantic import ValidationError
+
+    from botbill.audit.service import Actor
+    from botbill.invoicing.profiles import set_seller_profile
+    from botbill.invoicing.schemas import SellerProfileIn, seller_profile_out
+
+    try:
+        body = SellerProfileIn(
+            legal_name=legal_name,
+            address_lines=address_line or [],
+            country=country,
+            tax_id=tax_id,
+            email=email,
+        )
+    except ValidationError as error:
+        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+        raise fail("; ".join(lines)) from None
+    with unit_of_work(migrated_engine(), write=True) as session:
+        seller = set_seller_profile(
+            session, body.party(), actor=Actor.cli(), now=SystemClock().now()
+        )
+    print(seller_profile_out(seller).model_dump_json())

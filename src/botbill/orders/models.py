@@ -24,9 +24,14 @@ class Order(Base):
     kind: Mapped[str] = mapped_column(String(16))
     plan_code: Mapped[str | None] = mapped_column(String(32), default=None)
     amount: Mapped[int] = mapped_column(BigInteger)
-    """The cost: what the payment method is charged."""
+    """The net cost (what an add-funds order credits to the balance)."""
     credit: Mapped[int] = mapped_column(BigInteger, default=0)
     """The unused-fee credit of a plan change, already taken off ``amount``."""
+    tax_rate: Mapped[str] = mapped_column(String(12), default="0")
+    """The buyer's rate when the payment method was set; ``0`` when paid from the balance."""
+    tax: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger)
+    """``amount + tax``: what the card or the wire is charged."""
     currency: Mapped[str] = mapped_column(String(3))
     payment_method: Mapped[str] = mapped_column(String(8))
     payment_status: Mapped[str] = mapped_column(String(8))
@@ -34,6 +39,8 @@ class Order(Base):
     failure_reason: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    invoice_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    """The order's invoice (its replacement once voided); none when paid from the balance."""
 
 
 class IdempotencyRecord(Base):

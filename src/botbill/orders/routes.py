@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
-from botbill.auth.dependencies import Reader
+from botbill.audit.service import Actor
+from botbill.auth.dependencies import OperatorDep, Reader
+from botbill.invoicing.schemas import InvoiceOut, VoidRequest, invoice_out
 from botbill.kit.db import unit_of_work
 from botbill.kit.pagination import CursorQuery, LimitQuery, Page, cut_page, decode_cursor
 from botbill.kit.problems import Invalid
-from botbill.kit.web import EngineDep
+from botbill.kit.web import ClockDep, EngineDep, WriteSession
 from botbill.orders import service
 from botbill.orders.schemas import OrderOut, order_out
 from botbill.orders.service import refuse_enterprise
@@ -52,3 +54,28 @@ def get_order(order_id: str, caller: Reader, engine: EngineDep) -> OrderOut:
         workspace = get_workspace(session, caller.workspace_id)
         refuse_enterprise(workspace)
         return order_out(service.get_order(session, workspace.id, order_id))
+
+
+@router.post(
+    "/v1/invoices/{invoice_id}/void",
+    status_code=status.HTTP_201_CREATED,
+    tags=["invoices"],
+    responses={409: {"description": "Already void, or a credit note"}},
+)
+def void_invoice(
+    invoice_id: str,
+    body: VoidRequest,
+    operator: OperatorDep,
+    session: WriteSession,
+    clock: ClockDep,
+) -> InvoiceOut:
+    """Operators: void an invoice. The answer is its credit note; a replacement invoice for
+    the same order is issued at once (`replaced_by`). No money moves."""
+    voided = service.void_invoice(
+        session,
+        invoice_id,
+        reason=body.reason,
+        actor=Actor.operator(operator.key_id),
+        now=clock.now(),
+    )
+    return invoice_out(voided.credit_note)

@@ -49,14 +49,21 @@ class OrderOut(BaseModel):
     app_id: str
     kind: Literal["add_funds", "subscription", "renewal", "plan_change"]
     plan: str | None
-    amount: int = Field(description="The cost, in minor units.")
-    credit: int = Field(description="Unused-fee credit already taken off the cost.")
+    amount: int = Field(description="The net cost, in minor units.")
+    credit: int = Field(description="Unused-fee credit already taken off the net cost.")
+    tax_rate: str = Field(description="The buyer's tax rate; `0` when paid from the balance.")
+    tax: int = Field(description="round_half_even(amount x tax_rate), in minor units.")
+    total: int = Field(description="amount + tax: what the card or the wire is charged.")
     currency: str
     payment_method: Literal["card", "wire", "balance"]
     payment_status: Literal["pending", "paid", "failed", "refunded"]
     billing_date: datetime
     paid_at: datetime | None
     failure_reason: str | None
+    invoice_id: str | None = Field(
+        description="The order's invoice once paid by card or wire (its replacement once "
+        "voided); null for an order paid from the balance, a pending or a failed one."
+    )
 
 
 def order_out(order: Order) -> OrderOut:
@@ -68,11 +75,15 @@ def order_out(order: Order) -> OrderOut:
             "plan": order.plan_code,
             "amount": order.amount,
             "credit": order.credit,
+            "tax_rate": order.tax_rate,
+            "tax": order.tax,
+            "total": order.total,
             "currency": order.currency,
             "payment_method": order.payment_method,
             "payment_status": order.payment_status,
             "billing_date": order.created_at,
             "paid_at": order.paid_at,
             "failure_reason": order.failure_reason,
+            "invoice_id": order.invoice_id,
         }
     )

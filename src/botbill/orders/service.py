@@ -9,11 +9,17 @@ failed orders, so the admin can see them.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from botbill.audit.service import Actor
+from botbill.invoicing import service as invoicing
+from botbill.invoicing.profiles import buyer_profile
+from botbill.invoicing.rules import Line, parse_tax_rate, rate_text, tax_of
+from botbill.invoicing.service import Billed, Voided, issue_invoice
 from botbill.kit.ids import new_id
 from botbill.kit.instants import Micros, from_micros
 from botbill.kit.money import Money
@@ -66,17 +72,33 @@ def new_order(
         amount=amount.amount,
         credit=credit,
         currency=amount.currency,
-        payment_method=method.value,
         payment_status=PaymentStatus.PENDING.value,
         created_at=from_micros(now),
     )
+    set_method(session, order, method)
     session.add(order)
     session.flush()
     return order
 
 
-def _money(order: Order) -> Money:
-    return Money(order.amount, order.currency)
+def set_method(session: Session, order: Order, method: PaymentMethod) -> None:
+    """How the order will be paid, and so its tax (SPEC §4): money paid in (card, wire)
+    carries the buyer's rate on top of the net amount; a payment from the balance moves
+    no money and carries none (the funds were taxed when they were bought)."""
+    order.payment_method = method.value
+    rate = Decimal(0)
+    if method is not PaymentMethod.BALANCE:
+        workspace = session.get(Workspace, order.workspace_id)
+        assert workspace is not None  # a foreign key
+        rate = buyer_profile(session, workspace).tax_rate
+    order.tax_rate = rate_text(rate)
+    order.tax = tax_of(order.amount, rate)
+    order.total = order.amount + order.tax
+
+
+def charged(order: Order) -> Money:
+    """What the payment method is asked for: the total, tax included."""
+    return Money(order.total, order.currency)
 
 
 def charge_card(
@@ -84,19 +106,54 @@ def charge_card(
 ) -> PaymentResult:
     """Ask the card provider; an unknown token is the request's fault (422 at ``loc``)."""
     try:
-        return cards.charge(token=token, amount=_money(order), order_id=order.id)
+        return cards.charge(token=token, amount=charged(order), order_id=order.id)
     except InvalidToken as error:
         raise Invalid.at(loc, str(error)) from None
 
 
 def request_wire(order: Order) -> PaymentResult:
-    return WireProvider().request(amount=_money(order), order_id=order.id)
+    return WireProvider().request(amount=charged(order), order_id=order.id)
 
 
-def mark_paid(order: Order, *, now: Micros, reference: str | None = None) -> None:
+def mark_paid(session: Session, order: Order, *, now: Micros, reference: str | None = None) -> None:
+    """The order is paid; money paid in (card, wire) gets its invoice in this transaction.
+    A payment from the balance moved no money and gets none."""
     order.payment_status = PaymentStatus.PAID.value
     order.paid_at = from_micros(now)
     order.provider_reference = reference
+    if order.payment_method != PaymentMethod.BALANCE.value:
+        invoice = issue_invoice(session, billed(order), now=now)
+        order.invoice_id = invoice.id
+
+
+def billed(order: Order) -> Billed:
+    """What the order's invoice copies: one line, the net amount at the order's rate."""
+    return Billed(
+        order_id=order.id,
+        workspace_id=order.workspace_id,
+        app_id=order.app_id,
+        currency=order.currency,
+        payment_method=order.payment_method,
+        payment_status=order.payment_status,
+        lines=(Line(line_description(order), 1, order.amount),),
+        tax_rate=parse_tax_rate(order.tax_rate),
+    )
+
+
+def line_description(order: Order) -> str:
+    if order.kind == OrderKind.ADD_FUNDS.value:
+        return f"Prepaid balance for app {order.app_id}"
+    plan = (order.plan_code or "").replace("_", " ").capitalize()
+    what = {
+        OrderKind.SUBSCRIPTION.value: "first period",
+        OrderKind.RENEWAL.value: "renewal",
+        OrderKind.PLAN_CHANGE.value: "plan change",
+    }.get(order.kind, order.kind)
+    description = f"{plan} plan for app {order.app_id}, {what}"
+    if order.credit:
+        credit = Money(order.credit, order.currency).format()
+        description += f" (less {credit} for the unused part of the previous plan)"
+    return description
 
 
 def mark_failed(order: Order, *, reason: str) -> None:
@@ -104,9 +161,9 @@ def mark_failed(order: Order, *, reason: str) -> None:
     order.failure_reason = reason[:200]
 
 
-def apply_result(order: Order, result: PaymentResult, *, now: Micros) -> None:
+def apply_result(session: Session, order: Order, result: PaymentResult, *, now: Micros) -> None:
     if result.outcome is Outcome.PAID:
-        mark_paid(order, now=now, reference=result.reference)
+        mark_paid(session, order, now=now, reference=result.reference)
     elif result.outcome is Outcome.DECLINED:
         mark_failed(order, reason=result.reason or "the payment was declined")
     else:
@@ -132,7 +189,7 @@ def pay_from_balance(session: Session, order: Order, *, now: Micros) -> bool:
     """Pay ``order`` from the app's balance when it covers the cost; else change nothing."""
     if balance_of(session, order.workspace_id, order.app_id, now) < order.amount:
         return False
-    order.payment_method = PaymentMethod.BALANCE.value
+    set_method(session, order, PaymentMethod.BALANCE)
     if order.amount:
         book(
             session,
@@ -145,7 +202,7 @@ def pay_from_balance(session: Session, order: Order, *, now: Micros) -> bool:
             reference=order.id,
             entry_key=f"order:{order.id}",
         )
-    mark_paid(order, now=now)
+    mark_paid(session, order, now=now)
     return True
 
 
@@ -172,7 +229,7 @@ def confirm_wire(session: Session, order: Order, *, now: Micros) -> None:
         raise Conflict(f"order {order.id!r} is paid by {order.payment_method}, not by wire")
     if order.payment_status != PaymentStatus.PENDING.value:
         raise Conflict(f"order {order.id!r} is {order.payment_status}, not pending")
-    mark_paid(order, now=now, reference=order.provider_reference)
+    mark_paid(session, order, now=now, reference=order.provider_reference)
     if order.kind == OrderKind.ADD_FUNDS.value:
         credit_funds(session, order, now=now)
 
@@ -200,3 +257,16 @@ def refuse_enterprise(workspace: Workspace) -> None:
     """Enterprise workspaces are billed by contract: no orders, funds or invoices."""
     if workspace.account_type == AccountType.ENTERPRISE:
         raise Forbidden("orders and funds are not available to enterprise workspaces")
+
+
+def void_invoice(
+    session: Session, invoice_id: str, *, reason: str, actor: Actor, now: Micros
+) -> Voided:
+    """An operator voids an invoice (``invoicing.service.void_invoice``); its order's
+    invoice is the replacement from now on. No money moves."""
+    voided = invoicing.void_invoice(session, invoice_id, reason=reason, actor=actor, now=now)
+    order = session.get(Order, voided.invoice.order_id, with_for_update=True)
+    assert order is not None  # a foreign key
+    order.invoice_id = voided.replacement.id
+    session.flush()
+    return voided

@@ -22,7 +22,15 @@ from botbill.orders.providers import (
     PaymentResult,
     PaymentStatus,
 )
-from botbill.orders.service import OrderKind, apply_result, mark_failed, new_order, pay_from_balance
+from botbill.orders.service import (
+    OrderKind,
+    apply_result,
+    charged,
+    mark_failed,
+    new_order,
+    pay_from_balance,
+    set_method,
+)
 from botbill.plans.catalog import ENTERPRISE, TRIAL, Plan
 from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription
@@ -93,16 +101,14 @@ def _collect_fee(
     if subscription.saved_card_token is None:
         mark_failed(order, reason="the balance does not cover the fee and no card is saved")
         return order
-    order.payment_method = PaymentMethod.CARD.value
+    set_method(session, order, PaymentMethod.CARD)
     try:
         result = cards.charge(
-            token=subscription.saved_card_token,
-            amount=Money(order.amount, currency),
-            order_id=order.id,
+            token=subscription.saved_card_token, amount=charged(order), order_id=order.id
         )
     except InvalidToken as error:
         result = PaymentResult(Outcome.DECLINED, reason=str(error))
-    apply_result(order, result, now=now)
+    apply_result(session, order, result, now=now)
     return order
 
 

@@ -130,10 +130,10 @@ def _upgrade(
                 raise PaymentRequired(
                     f"the card was declined ({result.reason}); nothing was changed"
                 )
-            mark_paid(order, now=now, reference=result.reference)
+            mark_paid(session, order, now=now, reference=result.reference)
             subscription.saved_card_token = token
         elif method is PaymentMethod.CARD:
-            mark_paid(order, now=now)
+            mark_paid(session, order, now=now)
         elif not pay_from_balance(session, order, now=now):
             balance = balance_of(session, workspace.id, subscription.app_id, now)
             raise PaymentRequired(

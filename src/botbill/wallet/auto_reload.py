@@ -43,7 +43,7 @@ from botbill.orders.providers import (
     PaymentResult,
     PaymentStatus,
 )
-from botbill.orders.service import OrderKind, apply_result, new_order
+from botbill.orders.service import OrderKind, apply_result, charged, new_order
 from botbill.plans.catalog import Plan
 from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription
@@ -242,12 +242,10 @@ def reload_if_due(
         now=now,
     )
     try:
-        result = cards.charge(
-            token=token, amount=Money(amount, workspace.currency), order_id=order.id
-        )
+        result = cards.charge(token=token, amount=charged(order), order_id=order.id)
     except InvalidToken as error:
         result = PaymentResult(Outcome.DECLINED, reason=str(error))
-    apply_result(order, result, now=now)
+    apply_result(session, order, result, now=now)
     if order.payment_status == PaymentStatus.PAID.value:
         funds_landed(session, subscription, order, now=now)
     session.flush()

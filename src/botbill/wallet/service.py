@@ -119,14 +119,14 @@ def place_funds_order(
         now=now,
     )
     if method is PaymentMethod.WIRE:
-        apply_result(order, request_wire(order), now=now)
+        apply_result(session, order, request_wire(order), now=now)
         session.flush()
         return order
     assert token is not None  # the request schema requires it
     result = charge_card(order, token=token, cards=cards, loc=["body", "token"])
     if result.outcome is not Outcome.PAID:
         raise PaymentRequired(f"the card was declined ({result.reason}); no funds were added")
-    apply_result(order, result, now=now)
+    apply_result(session, order, result, now=now)
     subscription.saved_card_token = token
     funds_landed(session, subscription, order, now=now)
     return order
