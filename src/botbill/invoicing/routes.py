@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from botbill.audit.service import Actor
 from botbill.auth.dependencies import Admin, OperatorDep, Reader
 from botbill.invoicing import profiles, service
+from botbill.invoicing.cii import cii_xml
+from botbill.invoicing.pdf import render_pdf
 from botbill.invoicing.rules import DocumentKind
 from botbill.invoicing.schemas import (
     BillingProfileIn,
@@ -128,3 +130,38 @@ def get_invoice(invoice_id: str, caller: Reader, session: ReadSession) -> Invoic
     workspace = get_workspace(session, caller.workspace_id)
     profiles.refuse_enterprise(workspace)
     return invoice_out(service.get_invoice(session, workspace.id, invoice_id))
+
+
+@router.get(
+    "/v1/invoices/{invoice_id}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "A Factur-X PDF"}},
+)
+def get_invoice_pdf(invoice_id: str, caller: Reader, session: ReadSession) -> Response:
+    """The document as a Factur-X PDF (PDF/A-3 carrying its EN 16931 CII XML)."""
+    workspace = get_workspace(session, caller.workspace_id)
+    profiles.refuse_enterprise(workspace)
+    document = service.document_of(session, service.get_invoice(session, workspace.id, invoice_id))
+    return Response(
+        render_pdf(document),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{document.number}.pdf"'},
+    )
+
+
+@router.get(
+    "/v1/invoices/{invoice_id}/xml",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}, "description": "EN 16931 CII XML"}},
+)
+def get_invoice_xml(invoice_id: str, caller: Reader, session: ReadSession) -> Response:
+    """The document's EN 16931 Cross Industry Invoice XML (type code 380, or 381 for a
+    credit note), the same the PDF carries."""
+    workspace = get_workspace(session, caller.workspace_id)
+    profiles.refuse_enterprise(workspace)
+    document = service.document_of(session, service.get_invoice(session, workspace.id, invoice_id))
+    return Response(
+        cii_xml(document),
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{document.number}.xml"'},
+    )

@@ -17,6 +17,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from botbill.audit.service import Action, Actor, record, target
+from botbill.invoicing.documents import Document
 from botbill.invoicing.models import Invoice
 from botbill.invoicing.numbering import take_number
 from botbill.invoicing.profiles import buyer_profile, party_json, seller_profile
@@ -250,6 +251,33 @@ def party_of(fields: dict[str, Any]) -> Party:
         country=fields["country"],
         tax_id=fields["tax_id"],
         email=fields["email"],
+    )
+
+
+def document_of(session: Session, invoice: Invoice) -> Document:
+    """The document to render: the stored copy, and the number it refers to."""
+    preceding_id = invoice.refers_to or invoice.replaces
+    preceding = None if preceding_id is None else session.get(Invoice, preceding_id)
+    return Document(
+        number=invoice.number,
+        kind=DocumentKind(invoice.kind),
+        issued_at=invoice.issued_at,
+        seller=party_of(invoice.seller),
+        buyer=party_of(invoice.buyer),
+        lines=lines_of(invoice),
+        totals=Totals(
+            subtotal=invoice.subtotal,
+            tax_rate=parse_tax_rate(invoice.tax_rate),
+            tax=invoice.tax,
+            total=invoice.total,
+        ),
+        currency=invoice.currency,
+        payment_method=invoice.payment_method,
+        payment_status=invoice.payment_status,
+        order_id=invoice.order_id,
+        app_id=invoice.app_id,
+        void=invoice.status == InvoiceStatus.VOID.value,
+        preceding=None if preceding is None else preceding.number,
     )
 
 
