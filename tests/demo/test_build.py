@@ -7,6 +7,7 @@ from sqlalchemy import Engine, func, select
 from botbill.auth.service import find_key
 from botbill.demo.build import DEMO_NAME, build_demo, find_demo, new_admin_key
 from botbill.events.models import Event
+from botbill.invoicing.models import Invoice
 from botbill.kit.clock import FrozenClock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import to_micros
@@ -56,6 +57,23 @@ def test_build_demo_creates_a_metered_workspace(db: Engine) -> None:
         key = find_key(session, demo.api_key)
         assert key is not None
         assert key.workspace_id == demo.workspace_id
+        # every order paid by wire has its invoice, with both profiles filled in
+        wired = session.scalars(
+            select(Order).where(
+                Order.workspace_id == demo.workspace_id, Order.payment_method == "wire"
+            )
+        ).all()
+        assert wired
+        assert all(order.payment_status == "paid" for order in wired)
+        invoices = session.scalars(
+            select(Invoice).where(Invoice.workspace_id == demo.workspace_id)
+        ).all()
+        assert {invoice.order_id for invoice in invoices} == {order.id for order in wired}
+        assert {order.invoice_id for order in wired} == {invoice.id for invoice in invoices}
+        for invoice in invoices:
+            assert invoice.buyer["legal_name"] == "Demo Bots Private Limited"
+            assert invoice.seller["country"] == "FR"
+            assert (invoice.tax_rate, invoice.total) == ("0.18", invoice.subtotal + invoice.tax)
 
 
 def test_an_existing_demo_is_found_and_gets_a_new_key(db: Engine) -> None:

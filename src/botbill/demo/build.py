@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 import orjson
 from sqlalchemy import Engine, select
@@ -23,6 +24,8 @@ from botbill.engine.lifecycle import run_lifecycle
 from botbill.engine.passes import engine_pass
 from botbill.events.service import TimeLimits
 from botbill.ingest.importer import BATCH_LINES, import_lines
+from botbill.invoicing.profiles import seller_profile, set_buyer_profile, set_seller_profile
+from botbill.invoicing.rules import Party
 from botbill.kit.clock import Clock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY, Micros
@@ -39,6 +42,21 @@ MEMBERS = (
     MemberCreate(email=f"arjun@{DOMAIN}", name="Arjun Mehta", role=Role.ADMIN),
     MemberCreate(email=f"kavya@{DOMAIN}", name="Kavya Iyer", role=Role.DEVELOPER),
     MemberCreate(email=f"dev@{DOMAIN}", name="Dev Patel", role=Role.SHARED),
+)
+BUYER = Party(
+    legal_name="Demo Bots Private Limited",
+    address_lines=("Level 5, Tower B, Bandra Kurla Complex", "Mumbai 400051", "Maharashtra"),
+    country="IN",
+    tax_id="27AAACD1234F1Z5",
+    email=f"billing@{DOMAIN}",
+)
+BUYER_TAX_RATE = Decimal("0.18")
+SELLER = Party(
+    legal_name="Botbill Platform Europe SAS",
+    address_lines=("12 rue de la Paix", "75002 Paris"),
+    country="FR",
+    tax_id="FR40123456789",
+    email="invoices@botbill.example",
 )
 
 
@@ -71,6 +89,7 @@ def build_demo(
         )
         for member in MEMBERS:
             add_member(session, workspace.id, member, now=start)
+        _profiles(session, workspace, now=start)
         for app in apps:
             create_app(session, workspace.id, _app_spec(app), now=start)
         for app in apps:
@@ -127,10 +146,21 @@ def new_admin_key(engine: Engine, clock: Clock, workspace_id: str) -> str:
         return issued.secret
 
 
+def _profiles(session: Session, workspace: Workspace, *, now: Micros) -> None:
+    """The demo's billing profile, and a seller unless an operator has set one: its paid
+    orders get invoices that show both."""
+    set_buyer_profile(
+        session, workspace, BUYER, tax_rate=BUYER_TAX_RATE, actor=Actor.cli(), now=now
+    )
+    if seller_profile(session).updated_at is None:
+        set_seller_profile(session, SELLER, actor=Actor.cli(), now=now)
+
+
 def _prepay(
     session: Session, workspace: Workspace, app_id: str, amount: int, *, now: Micros
 ) -> None:
-    """Funds paid in by wire and confirmed, as an admin and an operator would."""
+    """Funds paid in by wire and confirmed, as an admin and an operator would (the
+    confirmation issues the order's invoice)."""
     order = place_funds_order(
         session,
         workspace,
