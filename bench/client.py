@@ -26,11 +26,17 @@ def main() -> None:
         "Content-Type": "application/cloudevents-batch+json",
     }
     accepted = [0] * CONCURRENCY
+    refused = [0] * CONCURRENCY
 
     def send(worker: int) -> None:
         with httpx.Client(base_url=url, headers=headers, timeout=120) as http:
             for body in bodies[worker::CONCURRENCY]:
-                response = http.post("/v1/events", content=body)
+                while True:  # as a client does: after a 429, the same batch again
+                    response = http.post("/v1/events", content=body)
+                    if response.status_code != 429:
+                        break
+                    refused[worker] += 1
+                    time.sleep(float(response.headers.get("retry-after", "1")))
                 response.raise_for_status()
                 accepted[worker] += response.json()["accepted"]
 
@@ -48,6 +54,7 @@ def main() -> None:
         json.dumps(
             {
                 "events": sum(accepted),
+                "refused": sum(refused),
                 "seconds": seconds,
                 "posting_seconds": posted,
                 "batches": len(bodies),

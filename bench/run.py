@@ -233,13 +233,15 @@ def bench_ingest(db: Database, key: str, data: IngestData) -> dict[str, float]:
     log(
         f"[{db.kind}] ingest: {data.count} events over HTTP in {result['seconds']:.1f} s"
         f" (posts {result['posting_seconds']:.1f} s, then metering of what was still"
-        f" pending) = {rate:,.0f} events/s"
+        f" pending) = {rate:,.0f} events/s; {result['refused']} batches refused with 429"
+        " and sent again"
     )
     log(f"[{db.kind}] ingest baseline (executemany into a bare table): {baseline:,.0f} events/s")
     return {
         "ingest_events_per_s": round(rate),
         "ingest_baseline_events_per_s": round(baseline),
         "ingest_baseline_ratio": round(rate / baseline, 3),
+        "ingest_refused_batches": result["refused"],
     }
 
 

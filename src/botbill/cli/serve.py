@@ -88,6 +88,7 @@ def run_server(host: str, port: int, *, workers: int = 1, with_worker: bool = Tr
 
     settings = get_settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
+    with_worker = with_worker and settings.jobs_enabled  # jobs off: no background work
     # The server processes and the worker are fresh processes that read the environment:
     # migrate once here, not in each of them at the same time. The server processes run
     # no background work: the worker process does.
