@@ -33,12 +33,11 @@ from botbill.kit.db import unit_of_work
 from botbill.kit.instants import Micros
 from botbill.ledger.entries import EntryKind
 from botbill.ledger.models import LedgerEntry
-from botbill.orders.providers import CardProvider, PaymentStatus, card_provider
+from botbill.orders.providers import CardProvider, PaymentStatus
 from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription
 from botbill.plans.renewals import lock_current
 from botbill.plans.service import ACTIVE, EXPIRED
-from botbill.settings import get_settings
 from botbill.wallet import auto_reload
 from botbill.workspaces.models import App, Workspace
 
@@ -183,16 +182,12 @@ def _reload_candidates(engine: Engine) -> list[AppKey]:
         return found
 
 
-def run_lifecycle(
-    engine: Engine, clock: Clock, *, cards: CardProvider | None = None
-) -> LifecycleCounts:
+def run_lifecycle(engine: Engine, clock: Clock, *, cards: CardProvider) -> LifecycleCounts:
     """One run over every workspace: bring due subscriptions current, then auto-reload.
 
-    Safe to run in several threads or processes at once. ``cards`` defaults to the
-    provider the settings name (renewals and auto-reload charge saved cards).
+    Safe to run in several threads or processes at once. ``cards`` charges the saved
+    cards of renewals and auto-reloads (the worker passes the provider its settings name).
     """
-    if cards is None:
-        cards = card_provider(get_settings().effective_card_provider)
     counts = LifecycleCounts()
     with unit_of_work(engine, write=False) as session:
         due = due_everywhere(session, now=clock.now())
