@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 import uvicorn
 from sqlalchemy import Engine, select
 
@@ -248,3 +249,16 @@ def run_botbill(
         timeout=timeout,
         check=False,
     )
+
+
+def run_all(workers: list[threading.Thread]) -> None:
+    """Start every thread, then wait for each (two minutes at most)."""
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert not worker.is_alive()
+
+
+# SQLite serializes writers on its database lock; these races are PostgreSQL's.
+postgresql_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)

@@ -102,6 +102,20 @@ def random_history(
     return events
 
 
+def shuffled_batches(
+    rng: random.Random, events: list[dict[str, Any]]
+) -> list[list[dict[str, Any]]]:
+    """The events in random order and batch sizes, some of them sent twice."""
+    sent = events + rng.sample(events, k=len(events) // 4)
+    rng.shuffle(sent)
+    batches: list[list[dict[str, Any]]] = []
+    while sent:
+        size = rng.randint(1, 40)
+        batches.append(sent[:size])
+        sent = sent[size:]
+    return batches
+
+
 @dataclass(frozen=True, slots=True)
 class ExpectedSession:
     type: str

@@ -12,11 +12,11 @@ from sqlalchemy import Engine, select
 from botbill.audit.models import AuditEntry
 from botbill.audit.service import Action, Actor, record
 from botbill.auth.keys import Scope
-from botbill.auth.models import ApiKey
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import MINUTE
+from tests.audit.factories import key_id, log
 from tests.conftest import Server
-from tests.extensions.test_extensions_http import asked, decide
+from tests.extensions.factories import asked, decide
 from tests.factories import auth, error_locs, make_key, make_member, problem, run_botbill
 from tests.wallet.accounts import Tenant, add_funds, funded_app, operator_key, tenant
 
@@ -26,23 +26,8 @@ def acme(server: Server) -> Tenant:
     return tenant(server.engine)
 
 
-def log(http: httpx.Client, key: str, **query: Any) -> list[dict[str, Any]]:
-    response = http.get("/v1/audit-log", params=query, headers=auth(key))
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
-
-
 def brief(entry: dict[str, Any]) -> tuple[str, str, Any, Any]:
     return entry["action"], entry["target"], entry["before"], entry["after"]
-
-
-def key_id(server: Server, who: Tenant) -> str:
-    """The id of the tenant's admin key (the only key of a new workspace)."""
-    with unit_of_work(server.engine, write=False) as session:
-        return session.scalars(
-            select(ApiKey.id).where(ApiKey.workspace_id == who.workspace_id)
-        ).one()
 
 
 def test_apps_and_owners(server: Server, http: httpx.Client, acme: Tenant) -> None:

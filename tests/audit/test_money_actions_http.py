@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.audit.test_audit_log_http import key_id, log
+from tests.audit.factories import key_id, log
 from tests.conftest import Server
 from tests.factories import auth, problem
 from tests.wallet.accounts import Tenant, add_funds, new_app, tenant

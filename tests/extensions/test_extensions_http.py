@@ -17,6 +17,7 @@ from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY, MINUTE
 from botbill.plans.models import Subscription, SubscriptionPeriod
 from tests.conftest import Server
+from tests.extensions.factories import ask, asked, decide
 from tests.factories import auth, error_locs, make_key, problem
 from tests.wallet.accounts import (
     Tenant,
@@ -41,21 +42,6 @@ def acme(server: Server) -> Tenant:
 @pytest.fixture
 def ops(server: Server) -> str:
     return operator_key(server.engine)
-
-
-def ask(http: httpx.Client, key: str, app_id: str = "support-bot", **body: Any) -> httpx.Response:
-    return http.post(f"/v1/apps/{app_id}/extension-requests", json=body, headers=auth(key))
-
-
-def decide(http: httpx.Client, key: str, request_id: str, **body: Any) -> httpx.Response:
-    return http.post(f"/v1/extension-requests/{request_id}/decision", json=body, headers=auth(key))
-
-
-def asked(http: httpx.Client, key: str, app_id: str = "support-bot", days: int = 14) -> str:
-    response = ask(http, key, app_id, days=days, reason="launch week")
-    assert response.status_code == 201, response.text
-    request_id: str = response.json()["id"]
-    return request_id
 
 
 def state(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

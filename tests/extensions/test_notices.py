@@ -9,7 +9,7 @@ from botbill.extensions.notices import extension_notices
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import DAY, MINUTE, Micros
 from tests.conftest import Server
-from tests.extensions.test_extensions_http import asked, decide
+from tests.extensions.factories import asked, decide
 from tests.wallet.accounts import Tenant, funded_app, operator_key, tenant
 
 

@@ -16,7 +16,7 @@ from botbill.invoicing.documents import decimal_amount
 from tests.conftest import Server
 from tests.factories import auth, problem
 from tests.invoicing.en16931 import Figures, check
-from tests.invoicing.test_invoices_http import invoice
+from tests.invoicing.factories import invoice
 from tests.wallet.accounts import Tenant, add_funds, make_enterprise, new_app, operator_key, tenant
 
 BUYER: dict[str, Any] = {

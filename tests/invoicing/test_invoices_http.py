@@ -17,6 +17,7 @@ from botbill.kit.db import unit_of_work
 from botbill.kit.instants import MINUTE, to_micros
 from tests.conftest import Server
 from tests.factories import T0, auth, make_key, problem
+from tests.invoicing.factories import BUYER, invoice, invoices
 from tests.plans.lifecycle import card_now_declines, reload_on, run, spend
 from tests.wallet.accounts import (
     Tenant,
@@ -29,14 +30,6 @@ from tests.wallet.accounts import (
 )
 
 PERIOD_END = to_micros(T0 + timedelta(days=30))
-BUYER: dict[str, Any] = {
-    "legal_name": "Zürich Bäckerei GmbH",
-    "address_lines": ["Bahnhofstrasse 1", "8001 Zürich"],
-    "country": "CH",
-    "tax_id": "CHE-123.456.789 MWST",
-    "billing_email": "billing@baeckerei.example",
-    "tax_rate": "0.081",
-}
 DEFAULT_SELLER: dict[str, Any] = {
     "legal_name": "Example Platform Ltd",
     "address_lines": ["1 Example Street", "London EC1A 1BB"],
@@ -44,20 +37,6 @@ DEFAULT_SELLER: dict[str, Any] = {
     "tax_id": "GB000000000",
     "email": "billing@example.com",
 }
-
-
-def invoice(http: httpx.Client, who: Tenant, invoice_id: str) -> dict[str, Any]:
-    response = http.get(f"/v1/invoices/{invoice_id}", headers=auth(who.key))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def invoices(http: httpx.Client, who: Tenant, **params: Any) -> list[dict[str, Any]]:
-    response = http.get("/v1/invoices", params=params, headers=auth(who.key))
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 def orders(http: httpx.Client, who: Tenant) -> list[dict[str, Any]]:

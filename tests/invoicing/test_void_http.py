@@ -15,7 +15,7 @@ from botbill.kit.db import unit_of_work
 from botbill.kit.instants import MINUTE
 from tests.conftest import Server
 from tests.factories import auth, error_locs, problem
-from tests.invoicing.test_invoices_http import BUYER, invoice, invoices
+from tests.invoicing.factories import BUYER, invoice, invoices
 from tests.wallet.accounts import Tenant, add_funds, balance_of, new_app, operator_key, tenant
 
 VOIDING = {"status", "credit_note_id", "replaced_by", "voided_at", "void_reason"}

@@ -8,7 +8,6 @@ import threading
 from collections import Counter
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select
 
 from botbill.kit.clock import FrozenClock
@@ -17,28 +16,16 @@ from botbill.kit.instants import DAY, MINUTE
 from botbill.metering.jobs import run_completion
 from botbill.metering.models import PendingMetering
 from botbill.metering.pending import has_pending, run_metering
-from tests.histories import expected_sessions, random_history
-from tests.metering.test_engine import (
+from tests.factories import postgresql_only, run_all
+from tests.histories import expected_sessions, random_history, shuffled_batches
+from tests.metering.factories import (
     NOW,
     check_against_rules,
     send,
     setup_workspace,
-    shuffled_batches,
     store,
     stored_sessions,
 )
-
-
-def run_all(workers: list[threading.Thread]) -> None:
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-        assert not worker.is_alive()
-
-
-# SQLite serializes writers on its database lock; these races are PostgreSQL's.
-postgresql_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
 
 @postgresql_only

@@ -20,18 +20,17 @@ from botbill.metering.jobs import run_completion
 from botbill.metering.models import PendingMetering, RatingQueueEntry
 from botbill.metering.pending import drain, has_pending, settle
 from tests.conftest import _clean
-from tests.histories import random_history
-from tests.metering.test_engine import (
+from tests.histories import random_history, shuffled_batches
+from tests.metering.factories import (
     NOW,
     check_against_rules,
     rollups,
     setup_workspace,
-    shuffled_batches,
     store,
     stored_seats,
     stored_sessions,
 )
-from tests.rating.test_exactly_once import completed_sessions
+from tests.rating.factories import completed_sessions
 
 
 def pending_rows(engine: Engine) -> int:

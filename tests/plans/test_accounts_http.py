@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.audit.test_audit_log_http import log
+from tests.audit.factories import log
 from tests.conftest import Server
 from tests.factories import auth, error_locs, problem, run_botbill
 from tests.wallet.accounts import (

@@ -15,10 +15,10 @@ from botbill.orders.providers import PaymentMethod
 from botbill.rating.service import run_rating
 from botbill.wallet.service import place_funds_order
 from botbill.workspaces.service import get_workspace
+from tests.factories import postgresql_only, run_all
 from tests.histories import APP_TIMEOUTS, random_history
-from tests.metering.test_concurrency import postgresql_only, run_all
-from tests.metering.test_engine import NOW, send
-from tests.rating.test_exactly_once import CARDS, check_exactly_once, setup_workspace
+from tests.metering.factories import NOW, send
+from tests.rating.factories import CARDS, check_exactly_once, setup_workspace
 
 DEPOSITS = 4
 DEPOSIT = 10_000

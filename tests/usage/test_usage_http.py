@@ -32,8 +32,8 @@ from tests.histories import (
     expected_series,
     expected_sessions,
     random_history,
+    shuffled_batches,
 )
-from tests.metering.test_engine import shuffled_batches
 
 NOW = to_micros(T0)
 
