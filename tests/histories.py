@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from hypothesis import Phase
+from hypothesis import strategies as st
+
 from botbill.kit.instants import MINUTE, SECOND, Micros, from_micros, to_micros
 from botbill.metering.conversations import ConversationEvent, EventKind, sessionize
 from botbill.metering.seats import SeatEvent, SeatEventKind, SeatInterval, seat_intervals
@@ -114,6 +117,163 @@ def shuffled_batches(
         batches.append(sent[:size])
         sent = sent[size:]
     return batches
+
+
+# --- the same histories as Hypothesis strategies -------------------------------------
+#
+# Drawn by Hypothesis rather than from a seed, a failing history shrinks: to fewer
+# conversations, alerts and seats, fewer and simpler steps, fewer batches. Each event draws
+# the batches it is sent in with its content, so that removing an event while shrinking
+# leaves how every other event arrives as it was.
+
+ON_A_DATABASE = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
+"""The phases of a property that meters its histories on a real database: without the
+explain phase, which would run the shrunk example a hundred times more (minutes) only to
+comment on which of its parts may vary."""
+
+BATCHES = 6
+"""A drawn history arrives in this many batches at most."""
+SOURCES = st.sampled_from(["runtime-a", "runtime-b"])
+GAPS = st.sampled_from([0, 1, 5, 30, 60, 4 * 60, 9 * 60, 14 * 60, 16 * 60, 40 * 60])
+"""Seconds between two steps of a conversation: around the apps' idle timeouts."""
+STEPS = st.sampled_from(
+    ["message"] * 11 + ["transferred"] * 2 + ["returned"] * 2 + ["ended"] + ["user"] * 4
+)
+"""A conversation's next step, as often as :func:`random_history` takes it."""
+
+
+def one_in(n: int) -> st.SearchStrategy[bool]:
+    """True once in ``n`` draws; shrinks to False."""
+    return st.integers(1, n).map(lambda drawn: drawn == n)
+
+
+Drawn = tuple[str, str, Micros, str, dict[str, Any], tuple[int, ...]]
+"""An event before it has an id: ``(type, app, time, source, data, batches)``; ``batches``
+holds the batch it is sent in, and a second one when it is sent again."""
+
+
+def _drawn(draw: st.DrawFn, kind: str, app: str, at: Micros, data: dict[str, Any]) -> Drawn:
+    """The event with its source and the batches it is sent in (shrinks to the first)."""
+    source = draw(SOURCES)
+    sent: tuple[int, ...] = (draw(st.integers(0, BATCHES - 1)),)
+    if draw(one_in(4)):  # a replay: the runtime sends it again, in the same batch or another
+        sent += (draw(st.integers(0, BATCHES - 1)),)
+    return kind, app, at, source, data, sent
+
+
+@st.composite
+def _conversation(draw: st.DrawFn, app: str, now: Micros, span: Micros) -> list[Drawn]:
+    """One conversation (``conversation_id`` left for :func:`sent_histories` to number)."""
+    at = now - span + draw(st.integers(1, span))  # shrinks to the oldest
+    # Whole seconds or exact microseconds: the rules are exact either way.
+    at -= 0 if draw(one_in(3)) else at % SECOND
+    voice = app == "voice-bot" or draw(one_in(10))
+    channel = "voice" if voice else draw(st.sampled_from(["chat", None]))
+    extra: dict[str, Any] = {"channel": channel} if channel else {}
+    if draw(one_in(12)):
+        extra["developer"] = True
+    events = [_drawn(draw, "conversation.started", app, at, extra)]
+    with_agent = False
+    for step in draw(st.lists(STEPS, max_size=13)):
+        at += draw(GAPS) * SECOND * (10 if draw(one_in(4)) else 1)
+        data: dict[str, Any] = {}
+        if step == "message":
+            senders = ["user", "bot", "agent", "agent"] if with_agent else ["user", "bot"]
+            data = {"sender": draw(st.sampled_from(senders))}
+        elif step == "user":
+            step, data = "message", {"sender": "user"}
+        elif step == "transferred":
+            data, with_agent = {"agent_id": "agent-1"}, True
+        elif step == "returned":
+            with_agent = False
+        events.append(_drawn(draw, f"conversation.{step}", app, at, data))
+    return events
+
+
+@st.composite
+def _alert(draw: st.DrawFn, app: str, now: Micros, span: Micros) -> list[Drawn]:
+    """One delivered alert (``alert_id`` left for :func:`sent_histories` to number)."""
+    at = now - span + draw(st.integers(1, span))  # shrinks to the oldest
+    data = {"developer": True} if draw(one_in(5)) else {}
+    return [_drawn(draw, "alert.delivered", app, at, data)]
+
+
+@st.composite
+def _seat(draw: st.DrawFn, now: Micros, span: Micros) -> list[Drawn]:
+    """One agent's seat, assigned and released in turn (``agent_id`` left to number)."""
+    app = draw(st.sampled_from(list(APP_TIMEOUTS)))
+    at = now - span + draw(st.integers(1, span))  # shrinks to the oldest
+    events: list[Drawn] = []
+    for _ in range(draw(st.integers(1, 3))):
+        events.append(_drawn(draw, "agent.seat_assigned", app, at, {}))
+        at += draw(st.integers(30 * MINUTE, 2 * 24 * 60 * MINUTE - 1))
+        if draw(one_in(3)):
+            continue  # still assigned: the next assignment changes nothing
+        events.append(_drawn(draw, "agent.seat_released", app, at, {}))
+        at += draw(st.integers(MINUTE, 24 * 60 * MINUTE - 1))
+    return events
+
+
+def _named(groups: list[list[Drawn]], field: str, name: str, *, first: int = 0) -> list[Drawn]:
+    """Each group's events with ``field`` set to the group's name, numbered from ``first``."""
+    return [
+        (kind, app, at, source, {field: name.format(number), **data}, sent)
+        for number, group in enumerate(groups, start=first)
+        for kind, app, at, source, data, sent in group
+    ]
+
+
+@st.composite
+def sent_histories(
+    draw: st.DrawFn, *, now: Micros, span: Micros, per_app: int = 3, agents: int = 3
+) -> list[list[dict[str, Any]]]:
+    """Like :func:`shuffled_batches` of a :func:`random_history`: conversations and alerts
+    of each app of APP_TIMEOUTS (up to ``per_app`` of each) and agents' seats, all at or
+    before ``now``, in up to :data:`BATCHES` batches, some events late and some sent twice.
+    Within a batch, events keep the order they were drawn in. :func:`events_of` gives the
+    history itself.
+
+    About 20 events on average rather than 200: a property on a real database runs more of
+    them in the same time, and a failing one shrinks in seconds rather than many minutes
+    (each attempt meters its history again)."""
+    talks: list[list[Drawn]] = []
+    alerted: list[list[Drawn]] = []
+    for app in APP_TIMEOUTS:
+        talks += draw(st.lists(_conversation(app, now, span), max_size=per_app))
+        alerted += draw(st.lists(_alert(app, now, span), max_size=per_app))
+    seats = draw(st.lists(_seat(now, span), max_size=agents))
+    drawn = [
+        *_named(talks, "conversation_id", "conv-{}"),
+        *_named(alerted, "alert_id", "a{}"),
+        *_named(seats, "agent_id", "agent-{}", first=1),
+    ]
+    events = [
+        (
+            {
+                "specversion": "1.0",
+                "id": f"e{index}",
+                "source": source,
+                "type": kind,
+                "time": _iso(at),
+                "subject": app,
+                "data": data,
+            },
+            sent,
+        )
+        for index, (kind, app, at, source, data, sent) in enumerate(
+            event for event in drawn if event[2] <= now
+        )
+    ]
+    batches = [
+        [event for event, sent in events for _ in range(sent.count(batch))]
+        for batch in range(BATCHES)
+    ]
+    return [batch for batch in batches if batch]
+
+
+def events_of(batches: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Every event sent, once."""
+    return list({(e["source"], e["id"]): e for batch in batches for e in batch}.values())
 
 
 @dataclass(frozen=True, slots=True)

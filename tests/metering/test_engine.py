@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from botbill.engine.rebuild import rebuild
@@ -18,7 +17,7 @@ from botbill.kit.instants import DAY, to_micros
 from botbill.metering.jobs import run_completion
 from tests.conftest import _clean
 from tests.factories import T0
-from tests.histories import random_history, shuffled_batches
+from tests.histories import ON_A_DATABASE, events_of, sent_histories
 from tests.metering.factories import (
     NOW,
     check_against_rules,
@@ -30,19 +29,23 @@ from tests.metering.factories import (
 )
 
 
+@pytest.mark.timeout(600)  # a failure shrinks for up to five minutes: leave it the time
 @settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25,
+    deadline=None,
+    phases=ON_A_DATABASE,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(seed=st.integers(0, 2**32 - 1))
-def test_incremental_state_equals_the_rules_and_a_rebuild(db: Engine, seed: int) -> None:
+@given(batches=sent_histories(now=NOW, span=3 * DAY))
+def test_incremental_state_equals_the_rules_and_a_rebuild(
+    db: Engine, batches: list[list[dict[str, Any]]]
+) -> None:
     _clean(db)
-    rng = random.Random(seed)
     workspace_id = setup_workspace(db)
-    events = random_history(rng, now=NOW, span=3 * DAY, conversations=25)
-    for batch in shuffled_batches(rng, events):
+    for batch in batches:
         send(db, workspace_id, batch, now=NOW)
     run_completion(db, FrozenClock(NOW))
-    check_against_rules(db, workspace_id, events, now=NOW)
+    check_against_rules(db, workspace_id, events_of(batches), now=NOW)
 
     incremental = (
         stored_sessions(db, workspace_id),

@@ -7,7 +7,9 @@ the state it leaves equals the rules applied to the whole history (and a rebuild
 from __future__ import annotations
 
 import random
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
@@ -20,7 +22,7 @@ from botbill.metering.jobs import run_completion
 from botbill.metering.models import PendingMetering, RatingQueueEntry
 from botbill.metering.pending import drain, has_pending, settle
 from tests.conftest import _clean
-from tests.histories import random_history, shuffled_batches
+from tests.histories import ON_A_DATABASE, events_of, random_history, sent_histories
 from tests.metering.factories import (
     NOW,
     check_against_rules,
@@ -73,38 +75,44 @@ def test_a_drain_of_one_workspace_leaves_the_others(db: Engine) -> None:
     assert {s.type for s in stored_sessions(db, second)} == {"alert"}
 
 
+@pytest.mark.timeout(600)  # a failure shrinks for up to five minutes: leave it the time
 @settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20,
+    deadline=None,
+    phases=ON_A_DATABASE,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(seed=st.integers(0, 2**32 - 1))
-def test_drains_of_any_size_at_any_point_equal_the_rules(db: Engine, seed: int) -> None:
-    """Batches pile up between drains, each drain takes a random number of pending rows
-    (a conversation's rows may be split across chunks); the result is the rules'."""
+@given(batches=sent_histories(now=NOW, span=3 * DAY), data=st.data())
+def test_drains_of_any_size_at_any_point_equal_the_rules(
+    db: Engine, batches: list[list[dict[str, Any]]], data: st.DataObject
+) -> None:
+    """Batches pile up between drains, each drain takes any number of pending rows (a
+    conversation's rows may be split across chunks); the result is the rules'."""
     _clean(db)
-    rng = random.Random(seed)
     workspace_id = setup_workspace(db)
-    events = random_history(rng, now=NOW, span=3 * DAY, conversations=25)
 
     def drain_some(everything: bool) -> None:
         while True:
+            # A read's drain takes its workspace's rows; the background drain takes any.
+            mine = data.draw(st.booleans(), label="this workspace's rows only")
+            limit = data.draw(st.integers(1, 30), label="chunk")
             with unit_of_work(db, write=True) as session:
                 taken = drain(
-                    session,
-                    now=NOW,
-                    workspace_id=rng.choice([workspace_id, None]),
-                    limit=rng.randint(1, 30),
+                    session, now=NOW, workspace_id=workspace_id if mine else None, limit=limit
                 )
             if taken == 0 or not everything:
                 return
 
-    for batch in shuffled_batches(rng, events):
+    for batch in batches:
         store(db, workspace_id, batch, now=NOW)
-        if rng.random() < 0.3:
-            drain_some(everything=rng.random() < 0.5)
+        # A drain runs after some batches: one chunk, or until nothing is pending.
+        after = data.draw(st.sampled_from([None, "chunk", "everything"]), label="drain")
+        if after is not None:
+            drain_some(everything=after == "everything")
     drain_some(everything=True)
     assert pending_rows(db) == 0
     run_completion(db, FrozenClock(NOW))
-    check_against_rules(db, workspace_id, events, now=NOW)
+    check_against_rules(db, workspace_id, events_of(batches), now=NOW)
 
 
 def test_a_rebuild_covers_what_was_pending(db: Engine) -> None:
