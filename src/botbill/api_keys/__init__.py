@@ -1,0 +1,1 @@
+"""API key management: list, create and revoke a workspace's keys (API.md "API keys")."""

@@ -1,0 +1,1 @@
+"""The Billing console: server-rendered pages for people signed in (SPEC §5, §6)."""

@@ -1,0 +1,23 @@
+"""API keys: last use, kept at most once a minute per key
+
+Revision ID: d0b4f6a8c004
+Revises: c9a3e5f7b003
+Create Date: 2026-12-03 10:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "d0b4f6a8c004"
+down_revision: str | None = "c9a3e5f7b003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
