@@ -1,1 +1,2 @@
-"""People who sign in: members and platform operators, their passwords, console sessions and invitations."""
+"""People who sign in: members and platform operators, their passwords, console sessions
+and invitations."""
