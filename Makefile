@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run serve test lint typecheck check bench bench-quick soak clean
+.PHONY: setup run serve test lint typecheck check bench bench-quick soak fuzz crash-test clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,11 @@ bench-quick: setup
 # Mixed load against a server, then exact counts; a benchmark, never part of test or CI.
 soak: setup
 	$(BIN)/python -m bench.soak
+
+# Generated requests against the served OpenAPI on both databases (a bounded run is in CI).
+fuzz: setup
+	$(BIN)/python -m bench.fuzz
+
+# SIGKILL the server at random instants under load, 20 rounds, then check money and counts.
+crash-test: setup
+	$(BIN)/python -m bench.crash

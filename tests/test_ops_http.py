@@ -234,3 +234,14 @@ def test_botbill_serve_end_to_end(served: tuple[str, str]) -> None:
         docs = client.get("/docs")
         assert docs.status_code == 200
         assert "swagger" in docs.text.lower()
+
+
+def test_the_api_docs_load_every_asset_from_botbill_itself(http: httpx.Client) -> None:
+    page = http.get("/docs")
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert "/docs/static/swagger-ui-bundle.js" in assets
+    assert all(asset.startswith("/") for asset in assets), assets  # no CDN, no other host
+    for asset in assets:
+        assert http.get(asset).status_code == 200, asset
+    assert http.get("/redoc").status_code == 404  # ReDoc would load from a CDN

@@ -11,15 +11,22 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from botbill import __version__
+from botbill.api_keys.routes import router as api_keys_router
 from botbill.apps.routes import router as apps_router
 from botbill.audit.routes import router as audit_router
 from botbill.auth.dependencies import authenticate, authenticate_operator
+from botbill.compat.routes import router as compat_router
+from botbill.console.routes import STATIC_DIR as CONSOLE_STATIC_DIR
+from botbill.console.routes import router as console_router
 from botbill.engine.worker import Worker
 from botbill.extensions.routes import router as extensions_router
 from botbill.ingest.routes import router as ingest_router
@@ -36,6 +43,7 @@ from botbill.settings import Settings, get_settings
 from botbill.subscriptions.routes import router as subscriptions_router
 from botbill.usage.routes import router as usage_router
 from botbill.wallet.routes import router as wallet_router
+from botbill.webhooks.routes import router as webhooks_router
 from botbill.workspaces.routes import router as members_router
 
 log = logging.getLogger("botbill.http")
@@ -66,6 +74,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         version=__version__,
         summary="Usage metering and billing for conversational-AI platforms.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = clock
@@ -82,12 +92,34 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         invoicing_router,
         extensions_router,
         audit_router,
+        api_keys_router,
+        webhooks_router,
+        compat_router,
+        console_router,
     ):
         app.include_router(router)
+    _install_static_pages(app)
     _install_error_handlers(app)
     app.add_middleware(CredentialsBeforeBody)
     app.add_middleware(RequestMetrics)
     return app
+
+
+def _install_static_pages(app: FastAPI) -> None:
+    """The console's assets and the API docs' Swagger UI, both served from the installed
+    packages: nothing is loaded from a CDN, so both work with no internet."""
+    app.mount("/console/static", StaticFiles(directory=CONSOLE_STATIC_DIR), name="console-static")
+    app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="botbill API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon-32x32.png",
+        )
 
 
 def problem_response(problem: Problem) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from botbill.audit.models import AuditEntry
 from botbill.auth.models import ApiKey, OperatorKey
+from botbill.compat import models as compat_models
 from botbill.events.models import Event
 from botbill.extensions.models import ExtensionRequest
 from botbill.invoicing.models import BillingProfile, Invoice, InvoiceSeries, SellerProfile
@@ -21,8 +22,10 @@ from botbill.metering.models import (
     WorkspaceUsageRollup,
 )
 from botbill.orders.models import IdempotencyRecord, Order
+from botbill.people import models as people_models
 from botbill.plans.models import PlanRow, Subscription, SubscriptionPeriod
 from botbill.rating.models import SeatDayCharge, UsageCharge
+from botbill.webhooks import models as webhooks_models
 from botbill.workspaces.models import App, Member, Workspace
 
 metadata = Base.metadata
@@ -60,5 +63,8 @@ __all__ = [
     "UsageRollup",
     "Workspace",
     "WorkspaceUsageRollup",
+    "compat_models",
     "metadata",
+    "people_models",
+    "webhooks_models",
 ]
