@@ -25,6 +25,7 @@ class ActorKind(StrEnum):
     ADMIN = "admin"
     OPERATOR = "operator"
     CLI = "cli"
+    PERSON = "person"
 
 
 class Action(StrEnum):
@@ -48,6 +49,17 @@ class Action(StrEnum):
     BILLING_PROFILE_SET = "billing_profile.set"
     SELLER_PROFILE_SET = "seller_profile.set"
     INVOICE_VOIDED = "invoice.voided"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
+    API_CLIENT_CREATED = "api_client.created"
+    API_CLIENT_REVOKED = "api_client.revoked"
+    WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created"
+    WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated"
+    WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted"
+    WEBHOOK_SECRET_ROTATED = "webhook_endpoint.secret_rotated"
+    WEBHOOK_DELIVERY_RETRIED = "webhook_delivery.retried"
+    PASSWORD_SET = "person.password_set"
+    OPERATOR_PERSON_CREATED = "operator.person_created"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +76,11 @@ class Actor:
     @classmethod
     def operator(cls, key_id: str) -> Actor:
         return cls(ActorKind.OPERATOR, key_id)
+
+    @classmethod
+    def person(cls, person_id: str) -> Actor:
+        """A person signed in to the console: a member, or a platform operator."""
+        return cls(ActorKind.PERSON, person_id)
 
     @classmethod
     def cli(cls) -> Actor:

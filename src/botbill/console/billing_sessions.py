@@ -1,0 +1,7 @@
+"""Console pages: Billing Sessions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,7 @@
+"""Console pages: Orders & Invoices."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

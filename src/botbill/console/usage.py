@@ -1,0 +1,7 @@
+"""Console pages: Usage."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
