@@ -33,6 +33,8 @@ from botbill.ingest.routes import router as ingest_router
 from botbill.invoicing.routes import router as invoicing_router
 from botbill.kit.clock import Clock, SystemClock
 from botbill.kit.db import build_engine
+from botbill.kit.openapi import install as install_openapi
+from botbill.kit.openapi import platform_errors
 from botbill.kit.problems import PROBLEM_CONTENT_TYPE, FieldError, Invalid, Problem, Unauthorized
 from botbill.migrations import upgrade
 from botbill.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -100,6 +102,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(router)
     _install_static_pages(app)
     _install_error_handlers(app)
+    install_openapi(
+        app,
+        authenticated=(authenticate, authenticate_operator),
+        foreign=(platform_errors("/api/public/"),),
+    )
     app.add_middleware(CredentialsBeforeBody)
     app.add_middleware(RequestMetrics)
     return app

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class UsageCounts(BaseModel):
@@ -27,17 +27,16 @@ class UsageReport(BaseModel):
     tz: str
     range: str
     granularity: str
-    from_: str
+    # `from` is a Python keyword: the attribute is `from_`, the JSON field (and so the
+    # served schema, which FastAPI builds by alias) is `from`.
+    from_: str = Field(serialization_alias="from")
     to: str
     series: list[UsagePoint]
     totals: UsageCounts
 
     def as_json(self) -> dict[str, object]:
-        body = self.model_dump()
-        body["from"] = body.pop("from_")
-        # keep API.md's field order: app_id, tz, range, granularity, from, to, series, totals
-        order = ["app_id", "tz", "range", "granularity", "from", "to", "series", "totals"]
-        return {key: body[key] for key in order}
+        """The body as API.md shows it, fields in declaration order."""
+        return self.model_dump(by_alias=True)
 
 
 class BillingSessionOut(BaseModel):
