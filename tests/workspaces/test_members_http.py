@@ -71,6 +71,7 @@ def test_add_member_with_each_role(
     assert response.status_code == 201, response.text
     created = response.json()
     assert datetime.fromisoformat(created.pop("created_at")) == T0
+    assert created.pop("invitation_url").startswith(f"{server.url}/console/invitation/mem_")
     assert created == {
         "email": "ann.lee@acme.example",
         "name": "Ann Lee",

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from botbill.audit.service import Actor
 from botbill.auth.dependencies import Admin, Reader
 from botbill.kit.pagination import CursorQuery, LimitQuery, Page, cut_page, decode_cursor
 from botbill.kit.web import ClockDep, ReadSession, WriteSession
+from botbill.settings import Settings
 from botbill.workspaces import service
 from botbill.workspaces.models import Member
-from botbill.workspaces.schemas import MemberCreate, MemberOut, MemberUpdate
+from botbill.workspaces.schemas import MemberCreate, MemberCreated, MemberOut, MemberUpdate
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -25,12 +26,16 @@ def _out(member: Member) -> MemberOut:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def add_member(
-    body: MemberCreate, caller: Admin, session: WriteSession, clock: ClockDep
-) -> MemberOut:
+    body: MemberCreate, caller: Admin, session: WriteSession, clock: ClockDep, request: Request
+) -> MemberCreated:
+    now = clock.now()
     member = service.add_member(
-        session, caller.workspace_id, body, actor=Actor.admin(caller.key_id), now=clock.now()
+        session, caller.workspace_id, body, actor=Actor.admin(caller.key_id), now=now
     )
-    return _out(member)
+    settings: Settings = request.app.state.settings
+    token = service.invitation_token(member, secret=settings.secret_key, now=now)
+    url = f"{str(request.base_url).rstrip('/')}/console/invitation/{token}"
+    return MemberCreated(**_out(member).model_dump(), invitation_url=url)
 
 
 @router.get("")

@@ -59,3 +59,10 @@ class MemberOut(BaseModel):
     role: Role
     created_at: datetime
     has_password: bool = Field(description="Whether the person has set a password.")
+
+
+class MemberCreated(MemberOut):
+    invitation_url: str = Field(
+        description="A one-time link, valid for 7 days, where the person sets a password "
+        "(for an email that already has one, it says to sign in with it)."
+    )

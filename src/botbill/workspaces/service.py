@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -97,6 +99,12 @@ def add_member(
         email=spec.email,
         name=spec.name,
         role=spec.role.value,
+        # One password per email: a new membership signs in with the one already set.
+        password_hash=session.scalars(
+            select(Member.password_hash)
+            .where(Member.email == spec.email, Member.password_hash.is_not(None))
+            .limit(1)
+        ).first(),
         created_at=from_micros(now),
     )
     session.add(member)
@@ -116,6 +124,22 @@ def add_member(
             now=now,
         )
     return member
+
+
+INVITATION_SECONDS = 7 * 86_400
+
+
+def invitation_token(member: Member, *, secret: str, now: Micros) -> str:
+    """The token of a member's invitation link, valid for 7 days. Nothing is stored: it
+    signs the member, its expiry and the member's password state, so a password set by
+    any way spends every link issued before (the people package checks it)."""
+    expires = now // 1_000_000 + INVITATION_SECONDS
+    return f"{member.id}.{expires}.{invitation_signature(member, expires, secret=secret)}"
+
+
+def invitation_signature(member: Member, expires: int, *, secret: str) -> str:
+    message = f"invitation|{member.id}|{expires}|{member.password_hash or ''}"
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def change_role(
