@@ -12,9 +12,11 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from botbill.auth.keys import Scope, hash_secret
-from botbill.auth.service import OPERATOR_KEY_PREFIX, find_key, find_operator_key
+from botbill.auth.keys import Scope, hash_secret, last_use_due
+from botbill.auth.service import OPERATOR_KEY_PREFIX, find_key, find_operator_key, record_use
+from botbill.kit.clock import Clock
 from botbill.kit.db import unit_of_work
+from botbill.kit.instants import Micros
 from botbill.kit.problems import Forbidden, Unauthorized
 from botbill.kit.web import EngineDep
 
@@ -70,7 +72,36 @@ async def authenticate(request: Request, engine: EngineDep) -> Caller:
         if len(_checked) > 10_000:
             _checked.clear()
         _checked[digest] = (caller, time.monotonic() + KEY_CACHE_SECONDS)
+    await _note_use(request, engine, caller.key_id)
     return caller
+
+
+def forget(key_id: str) -> None:
+    """Drop a revoked key from this process's cache at once (other processes drop it
+    within ``KEY_CACHE_SECONDS``)."""
+    for digest, (caller, _) in list(_checked.items()):
+        if caller.key_id == key_id:
+            _checked.pop(digest, None)
+
+
+_uses_written: dict[str, Micros] = {}
+"""The last use of each key this process wrote: most requests write nothing."""
+
+
+async def _note_use(request: Request, engine: Engine, key_id: str) -> None:
+    clock: Clock = request.app.state.clock
+    now = clock.now()
+    if not last_use_due(_uses_written.get(key_id), now):
+        return
+    if len(_uses_written) > 10_000:
+        _uses_written.clear()
+    _uses_written[key_id] = now  # before the write: concurrent requests do not all write
+    await run_in_threadpool(_write_use, engine, key_id, now)
+
+
+def _write_use(engine: Engine, key_id: str, now: Micros) -> None:
+    with unit_of_work(engine, write=True) as session:
+        record_use(session, key_id, now=now)
 
 
 def require(scope: Scope) -> Callable[[Caller], Awaitable[Caller]]:

@@ -11,7 +11,13 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from botbill.kit.instants import MINUTE, Micros
+
 KEY_PREFIX = "bb_"
+
+LAST_USED_RESOLUTION: Micros = MINUTE
+"""``last_used_at`` is kept to this resolution: at most one write per key per minute,
+never one per request."""
 
 
 class Scope(StrEnum):
@@ -51,3 +57,11 @@ def parse_scopes(text: str) -> frozenset[Scope]:
     if not scopes:
         raise ValueError("at least one scope is needed")
     return frozenset(scopes)
+
+
+def last_use_due(recorded: Micros | None, now: Micros) -> bool:
+    """Whether a use at ``now`` should be written, the last one written being ``recorded``.
+
+    A clock that went back (another process's ``now``) writes nothing: the recorded use
+    is newer."""
+    return recorded is None or now - recorded >= LAST_USED_RESOLUTION

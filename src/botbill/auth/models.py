@@ -21,6 +21,8 @@ class ApiKey(Base):
     scopes: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    """When a request last used the key, to the minute (``keys.LAST_USED_RESOLUTION``)."""
 
     @property
     def scope_set(self) -> frozenset[str]:

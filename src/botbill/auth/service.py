@@ -9,10 +9,10 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from botbill.auth.keys import Scope, generate_key, hash_secret
+from botbill.auth.keys import LAST_USED_RESOLUTION, Scope, generate_key, hash_secret
 from botbill.auth.models import ApiKey, OperatorKey
 from botbill.kit.ids import new_id
 from botbill.kit.instants import Micros, from_micros
@@ -51,6 +51,22 @@ def find_key(session: Session, secret: str) -> ApiKey | None:
     if key is None or key.revoked_at is not None:
         return None
     return key
+
+
+def record_use(session: Session, key_id: str, *, now: Micros) -> None:
+    """Set the key's ``last_used_at`` to ``now`` unless a use within the resolution is
+    already written (by this process or another): one small write a minute at most."""
+    session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == key_id,
+            or_(
+                ApiKey.last_used_at.is_(None),
+                ApiKey.last_used_at <= from_micros(now - LAST_USED_RESOLUTION),
+            ),
+        )
+        .values(last_used_at=from_micros(now))
+    )
 
 
 OPERATOR_KEY_PREFIX = "bbop_"
