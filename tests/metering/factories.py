@@ -4,7 +4,8 @@ stored, compared with the rules applied to the whole history."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -17,11 +18,18 @@ from botbill.events.service import TimeLimits
 from botbill.ingest.service import ingest
 from botbill.kit.clock import FrozenClock
 from botbill.kit.db import table_of, unit_of_work
-from botbill.kit.instants import Micros, slot_of, to_micros
+from botbill.kit.instants import MINUTE, Micros, slot_of, to_micros
+from botbill.metering.conversations import ConversationEvent, sessionize
 from botbill.metering.models import BillingSession, SeatInterval, UsageRollup, WorkspaceUsageRollup
 from botbill.metering.pending import run_metering
 from tests.factories import T0, make_workspace
-from tests.histories import APP_TIMEOUTS, ExpectedSession, expected_seats, expected_sessions
+from tests.histories import (
+    APP_TIMEOUTS,
+    KINDS,
+    ExpectedSession,
+    expected_seats,
+    expected_sessions,
+)
 
 NOW = to_micros(T0)
 LIMITS = TimeLimits(max_age=None)
@@ -76,48 +84,84 @@ def stored_sessions(engine: Engine, workspace_id: str) -> Counter[ExpectedSessio
         return Counter(ExpectedSession(*row) for row in rows)
 
 
-def rollups(
-    engine: Engine, workspace_id: str
-) -> tuple[dict[Any, tuple[int, ...]], dict[Any, tuple[int, ...]]]:
+Counts = tuple[int, ...]
+"""Usage, alert and voice sessions, conversations and requests of one rollup row."""
+
+
+def rollups(engine: Engine, workspace_id: str) -> tuple[dict[Any, Counts], dict[Any, Counts]]:
     per_app = table_of(UsageRollup).c
     per_ws = table_of(WorkspaceUsageRollup).c
+    columns = ("usage_sessions", "alert_sessions", "voice_sessions", "conversations", "requests")
     with unit_of_work(engine, write=False) as session:
-        apps: dict[Any, tuple[int, ...]] = {
-            (app, slot): (u, a, v)
-            for app, slot, u, a, v in session.execute(
-                select(
-                    per_app.app_id,
-                    per_app.slot,
-                    per_app.usage_sessions,
-                    per_app.alert_sessions,
-                    per_app.voice_sessions,
-                ).where(per_app.workspace_id == workspace_id)
+        apps: dict[Any, Counts] = {
+            (app, slot): tuple(counts)
+            for app, slot, *counts in session.execute(
+                select(per_app.app_id, per_app.slot, *(per_app[c] for c in columns)).where(
+                    per_app.workspace_id == workspace_id
+                )
             )
-            if (u, a, v) != (0, 0, 0)
+            if any(counts)
         }
-        whole: dict[Any, tuple[int, ...]] = {
-            slot: (u, a, v)
-            for slot, u, a, v in session.execute(
-                select(
-                    per_ws.slot, per_ws.usage_sessions, per_ws.alert_sessions, per_ws.voice_sessions
-                ).where(per_ws.workspace_id == workspace_id)
+        whole: dict[Any, Counts] = {
+            slot: tuple(counts)
+            for slot, *counts in session.execute(
+                select(per_ws.slot, *(per_ws[c] for c in columns)).where(
+                    per_ws.workspace_id == workspace_id
+                )
             )
-            if (u, a, v) != (0, 0, 0)
+            if any(counts)
         }
     return apps, whole
 
 
+def expected_conversations(
+    events: list[dict[str, Any]], *, now: Micros
+) -> list[tuple[str, Micros, int]]:
+    """(app, start, requests) of every completed billable conversation session, by the
+    pure rules applied to the whole history."""
+    unique = {(e["source"], e["id"]): e for e in reversed(events)}  # first one wins
+    histories: dict[tuple[str, str], list[ConversationEvent]] = defaultdict(list)
+    for e in unique.values():
+        if e["type"] in KINDS:
+            data = e["data"]
+            histories[(e["subject"], data["conversation_id"])].append(
+                ConversationEvent(
+                    time=to_micros(datetime.fromisoformat(e["time"]).astimezone(UTC)),
+                    kind=KINDS[e["type"]],
+                    event_id=e["id"],
+                    source=e["source"],
+                    sender=data.get("sender"),
+                    channel=data.get("channel"),
+                    developer=data.get("developer", False),
+                )
+            )
+    return [
+        (app, s.start, s.requests)
+        for (app, _conversation), history in histories.items()
+        for s in sessionize(history, idle_timeout=APP_TIMEOUTS[app] * MINUTE, now=now)
+        if s.completed and s.billable
+    ]
+
+
 def expected_rollups(
-    sessions: Counter[ExpectedSession],
-) -> tuple[dict[Any, tuple[int, ...]], dict[Any, tuple[int, ...]]]:
+    sessions: Counter[ExpectedSession], conversations: list[tuple[str, Micros, int]]
+) -> tuple[dict[Any, Counts], dict[Any, Counts]]:
     order = {"usage": 0, "alert": 1, "voice": 2}
     apps: dict[Any, list[int]] = {}
     whole: dict[Any, list[int]] = {}
     for s, count in sessions.items():
         slot = slot_of(s.start)
-        apps.setdefault((s.app_id, slot), [0, 0, 0])[order[s.type]] += count
-        whole.setdefault(slot, [0, 0, 0])[order[s.type]] += count
-    return {k: tuple(v) for k, v in apps.items()}, {k: tuple(v) for k, v in whole.items()}
+        apps.setdefault((s.app_id, slot), [0] * 5)[order[s.type]] += count
+        whole.setdefault(slot, [0] * 5)[order[s.type]] += count
+    for app, start, requests in conversations:
+        slot = slot_of(start)
+        for counts in (apps.setdefault((app, slot), [0] * 5), whole.setdefault(slot, [0] * 5)):
+            counts[3] += 1
+            counts[4] += requests
+    return (
+        {k: tuple(v) for k, v in apps.items() if any(v)},
+        {k: tuple(v) for k, v in whole.items() if any(v)},
+    )
 
 
 def stored_seats(
@@ -140,7 +184,8 @@ def check_against_rules(
 ) -> None:
     expected = Counter(expected_sessions(events, now=now))
     assert stored_sessions(engine, workspace_id) == expected
-    assert rollups(engine, workspace_id) == expected_rollups(expected)
+    conversations = expected_conversations(events, now=now)
+    assert rollups(engine, workspace_id) == expected_rollups(expected, conversations)
     want_seats = {
         key: [(i.start, i.end) for i in intervals]
         for key, intervals in expected_seats(events).items()

@@ -182,6 +182,31 @@ def test_repeated_transfer_or_return_changes_nothing() -> None:
     assert session.bot_time == 16 * MINUTE
 
 
+# --- requests: user messages to the bot ---------------------------------------------------
+
+
+def test_requests_count_user_messages_while_the_bot_has_the_conversation() -> None:
+    events = [
+        event(at=T0, kind=EventKind.STARTED),
+        event(at=T0 + MINUTE),
+        event(at=T0 + 2 * MINUTE, sender="bot"),
+        event(at=T0 + 3 * MINUTE, kind=EventKind.TRANSFERRED),
+        event(at=T0 + 3 * MINUTE),  # at the transfer's instant: still the bot's (rank)
+        event(at=T0 + 4 * MINUTE),  # to the agent: not a request
+        event(at=T0 + 5 * MINUTE, sender="agent"),
+        event(at=T0 + 6 * MINUTE, kind=EventKind.RETURNED),
+        event(at=T0 + 7 * MINUTE),
+    ]
+    [session] = sessionize(events, idle_timeout=IDLE, now=LATER)
+    assert session.requests == 3
+
+
+def test_a_conversation_held_by_an_agent_has_no_requests() -> None:
+    [session] = sessionize(_agent_at_once(), idle_timeout=IDLE, now=LATER)
+    assert session.billable
+    assert session.requests == 0
+
+
 # --- session boundaries and completion ---------------------------------------------------
 
 
@@ -408,3 +433,18 @@ def test_every_block_lies_in_its_session(events: list[ConversationEvent]) -> Non
         assert voice == sorted(set(voice))
         if session.billable and session.channel == "voice":
             assert len(voice) == max(1, -(-(session.end - session.start) // SLOT))
+
+
+@given(events=_events)
+def test_requests_are_the_user_messages_that_make_usage(events: list[ConversationEvent]) -> None:
+    """A billable session has usage sessions exactly when the bot got a request, and never
+    more requests than user messages."""
+    for session in _run(events, LATER):
+        users = sum(
+            1
+            for e in {(e.source, e.event_id): e for e in events}.values()
+            if e.kind is MESSAGE and e.sender == "user" and session.start <= e.time <= session.end
+        )
+        assert 0 <= session.requests <= users
+        if session.billable:
+            assert (session.requests > 0) == (session.usage_sessions > 0)

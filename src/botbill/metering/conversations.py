@@ -71,6 +71,8 @@ class ConversationSession:
     billable: bool
     channel: Literal["chat", "voice"]
     bot_time: Micros
+    requests: int
+    """User messages sent while the bot (not a human agent) had the conversation."""
     usage_blocks: tuple[Block, ...]
     """One per usage session; empty when the session is not billable."""
     voice_blocks: tuple[Block, ...]
@@ -147,7 +149,8 @@ def _session(
     user_wrote = any(e.kind == EventKind.MESSAGE and e.sender == "user" for e in events)
     billable = user_wrote and not any(e.developer for e in events)
     voice = any(e.channel == "voice" for e in events)
-    bot_intervals, user_wrote_to_bot = _bot_intervals(events)
+    bot_intervals, requests = _bot_intervals(events)
+    user_wrote_to_bot = requests > 0
     bot_time = sum(interval_end - interval_start for interval_start, interval_end in bot_intervals)
     return ConversationSession(
         start=start,
@@ -158,6 +161,7 @@ def _session(
         billable=billable,
         channel="voice" if voice else "chat",
         bot_time=bot_time,
+        requests=requests,
         usage_blocks=(
             _usage_blocks(bot_intervals, bot_time) if billable and user_wrote_to_bot else ()
         ),
@@ -165,8 +169,8 @@ def _session(
     )
 
 
-def _bot_intervals(events: Sequence[ConversationEvent]) -> tuple[list[_Interval], bool]:
-    """The stretches the bot had the conversation, and whether a user wrote to it then.
+def _bot_intervals(events: Sequence[ConversationEvent]) -> tuple[list[_Interval], int]:
+    """The stretches the bot had the conversation, and how many user messages it got then.
 
     Zero-length stretches are kept (a transfer at the session's first instant) so that a
     user message sent to the bot at that instant still has a place on the wall clock.
@@ -174,7 +178,7 @@ def _bot_intervals(events: Sequence[ConversationEvent]) -> tuple[list[_Interval]
     intervals: list[_Interval] = []
     with_agent = False
     bot_since = events[0].time
-    user_wrote_to_bot = False
+    requests = 0
     for event in events:
         if event.kind == EventKind.TRANSFERRED and not with_agent:
             intervals.append((bot_since, event.time))
@@ -183,10 +187,10 @@ def _bot_intervals(events: Sequence[ConversationEvent]) -> tuple[list[_Interval]
             bot_since = event.time
             with_agent = False
         elif event.kind == EventKind.MESSAGE and event.sender == "user" and not with_agent:
-            user_wrote_to_bot = True
+            requests += 1
     if not with_agent:
         intervals.append((bot_since, events[-1].time))
-    return intervals, user_wrote_to_bot
+    return intervals, requests
 
 
 def _usage_blocks(bot_intervals: Sequence[_Interval], bot_time: Micros) -> tuple[Block, ...]:

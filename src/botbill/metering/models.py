@@ -91,6 +91,10 @@ class UsageRollup(Base):
     usage_sessions: Mapped[int] = mapped_column(Integer, default=0)
     alert_sessions: Mapped[int] = mapped_column(Integer, default=0)
     voice_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    # Completed billable conversation sessions and their user messages to the bot, by
+    # the conversation session's start (the platform's billingsessionsummary).
+    conversations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WorkspaceUsageRollup(Base):
@@ -104,6 +108,28 @@ class WorkspaceUsageRollup(Base):
     usage_sessions: Mapped[int] = mapped_column(Integer, default=0)
     alert_sessions: Mapped[int] = mapped_column(Integer, default=0)
     voice_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    # Completed billable conversation sessions and their user messages to the bot, by
+    # the conversation session's start (the platform's billingsessionsummary).
+    conversations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class BillableConversationSession(Base):
+    """A billable conversation session and the user messages the bot got in it.
+
+    What the ``conversations`` and ``requests`` rollup counters are the sum of (completed
+    rows, by the slot of ``start``): kept so that a recomputed conversation moves them by
+    exactly what changed, like billing sessions move the others.
+    """
+
+    __tablename__ = "billable_conversation_sessions"
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[bool] = mapped_column(Boolean)
 
 
 class AgentSeat(Base):

@@ -16,15 +16,21 @@ from botbill.metering.models import (
 )
 
 CHUNK = 500
-COUNT_COLUMNS = ("usage_sessions", "alert_sessions", "voice_sessions")
+COUNT_COLUMNS = ("usage_sessions", "alert_sessions", "voice_sessions", "conversations", "requests")
 COLUMN_OF_TYPE = {"usage": 0, "alert": 1, "voice": 2}
+CONVERSATIONS, REQUESTS = 3, 4
+"""Where the billable conversation sessions and their requests sit in a delta."""
 
-Deltas = dict[tuple[str, int], list[int]]  # (app_id, slot) -> [usage, alert, voice]
+Deltas = dict[tuple[str, int], list[int]]  # (app_id, slot) -> counts in COUNT_COLUMNS order
+
+
+def _zeros() -> list[int]:
+    return [0] * len(COUNT_COLUMNS)
 
 
 def new_deltas() -> Deltas:
     """Rollup moves to gather over a unit of work and apply once (:func:`bump_rollups`)."""
-    return defaultdict(lambda: [0, 0, 0])
+    return defaultdict(_zeros)
 
 
 def bump_rollups(session: Session, workspace_id: str, deltas: Deltas) -> None:
@@ -41,7 +47,7 @@ def bump_rollups(session: Session, workspace_id: str, deltas: Deltas) -> None:
     ]
     if not app_rows:
         return
-    per_slot: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    per_slot: dict[int, list[int]] = defaultdict(_zeros)
     for (_app_id, slot), counts in deltas.items():
         for index, count in enumerate(counts):
             per_slot[slot][index] += count

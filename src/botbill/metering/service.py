@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from botbill.kit.batching import chunked
 from botbill.kit.db import among, insert_rows, table_of, upsert_insert
 from botbill.kit.instants import Micros, slot_of
-from botbill.metering import outbox
+from botbill.metering import billable_conversations, outbox
 from botbill.metering.conversations import ConversationEvent, ConversationSession, sessionize
 from botbill.metering.models import (
     AgentSeat,
+    BillableConversationSession,
     BillingSession,
     Conversation,
     PendingMetering,
@@ -131,6 +132,9 @@ def apply_conversations(
     if new:
         to_rate += _insert_sessions(session, [_row(workspace_id, signature) for signature in new])
     outbox.enqueue(session, workspace_id=workspace_id, entries=to_rate)
+    billable_conversations.apply(
+        session, workspace_id=workspace_id, computed=computed, deltas=moves
+    )
     _update_conversations(session, workspace_id, histories, computed, idle_timeouts)
     if deltas is None:
         bump_rollups(session, workspace_id, moves)
@@ -309,7 +313,7 @@ def complete_due(
     for app_id, conversation_id, ws in due:
         by_workspace[ws].append((app_id, conversation_id))
     for ws, keys in by_workspace.items():
-        deltas: Deltas = defaultdict(lambda: [0, 0, 0])
+        deltas = new_deltas()
         wanted = set(keys)
         opened: list[int] = []
         to_rate: list[Rated] = []
@@ -339,6 +343,7 @@ def complete_due(
             [{"a": app_id, "c": name} for app_id, name in sorted(wanted)],
             execution_options={"synchronize_session": False},
         )
+        billable_conversations.complete(session, workspace_id=ws, keys=wanted, deltas=deltas)
         bump_rollups(session, ws, deltas)
         outbox.enqueue(session, workspace_id=ws, entries=to_rate)
     return len(due)
@@ -376,6 +381,7 @@ def reset(session: Session, *, workspace_id: str) -> None:
     for model in (
         PendingMetering,
         BillingSession,
+        BillableConversationSession,
         UsageRollup,
         WorkspaceUsageRollup,
         SeatInterval,
