@@ -33,8 +33,8 @@ from botbill.ingest.routes import router as ingest_router
 from botbill.invoicing.routes import router as invoicing_router
 from botbill.kit.clock import Clock, SystemClock
 from botbill.kit.db import build_engine
+from botbill.kit.openapi import BearerScheme, platform_errors
 from botbill.kit.openapi import install as install_openapi
-from botbill.kit.openapi import platform_errors
 from botbill.kit.problems import PROBLEM_CONTENT_TYPE, FieldError, Invalid, Problem, Unauthorized
 from botbill.migrations import upgrade
 from botbill.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -104,7 +104,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     _install_error_handlers(app)
     install_openapi(
         app,
-        authenticated=(authenticate, authenticate_operator),
+        authenticated={
+            authenticate: BearerScheme("ApiKey", "A workspace API key: ingest, read or admin"),
+            authenticate_operator: BearerScheme("OperatorKey", "A platform operator's key"),
+        },
         foreign=(platform_errors("/api/public/"),),
     )
     app.add_middleware(CredentialsBeforeBody)

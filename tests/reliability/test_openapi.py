@@ -97,11 +97,15 @@ def test_a_new_route_is_documented_without_a_test_of_its_own() -> None:
         return []
 
     schema = served_schema((router,))
-    removal = schema["paths"]["/v1/gadgets/{gadget_id}"]["delete"]["responses"]
-    assert set(removal) == {"204", "401", "403", "404", "409", "422"}
-    assert removal["409"]["content"][PROBLEM_CONTENT_TYPE]["schema"] == PROBLEM_REF
-    listing = schema["paths"]["/v1/operator/gadgets"]["get"]["responses"]
-    assert set(listing) == {"200", "401", "403"}
+    removal = schema["paths"]["/v1/gadgets/{gadget_id}"]["delete"]
+    assert set(removal["responses"]) == {"204", "401", "403", "404", "409", "422"}
+    assert removal["responses"]["409"]["content"][PROBLEM_CONTENT_TYPE]["schema"] == PROBLEM_REF
+    assert removal["security"] == [{"ApiKey": []}]
+    listing = schema["paths"]["/v1/operator/gadgets"]["get"]
+    assert set(listing["responses"]) == {"200", "401", "403"}
+    assert listing["security"] == [{"OperatorKey": []}]
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["ApiKey"]["scheme"] == schemes["OperatorKey"]["scheme"] == "bearer"
 
 
 @pytest.mark.parametrize("status", ["400", "401", "403", "429"])

@@ -5,8 +5,8 @@ validation shape (``HTTPValidationError`` as ``application/json``) that no clien
 receives: errors are ``application/problem+json``. This post-processor reads the route
 table, not a list of paths, so a new route is documented the moment it is added:
 
-- 401 and 403 on every route that checks a caller (its dependencies include one of the
-  ``authenticated`` checks);
+- its security scheme, and 401 and 403, on every route that checks a caller (its
+  dependencies include one of the ``authenticated`` checks);
 - 404 on every route naming a thing by id: a path parameter, or a query parameter
   ``…_id`` (another workspace's id answers the same as an unknown one);
 - 422 wherever there is input (parameters, or a body, even one the route reads itself
@@ -21,7 +21,7 @@ are documented in that shape instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +91,17 @@ _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
 @dataclass(frozen=True, slots=True)
+class BearerScheme:
+    """A bearer-token security scheme, named in each operation whose caller check it is."""
+
+    name: str
+    description: str
+
+    def as_openapi(self) -> dict[str, Any]:
+        return {"type": "http", "scheme": "bearer", "description": self.description}
+
+
+@dataclass(frozen=True, slots=True)
 class ForeignErrors:
     """Operations under ``prefix`` answer errors as ``schema`` (``media_type``), with
     ``statuses`` (and 404 where an id is in the path), never problem+json."""
@@ -130,14 +141,15 @@ def platform_errors(prefix: str) -> ForeignErrors:
 def install(
     app: FastAPI,
     *,
-    authenticated: Iterable[Callable[..., Any]],
+    authenticated: Mapping[Callable[..., Any], BearerScheme],
     foreign: Sequence[ForeignErrors] = (),
 ) -> None:
-    """Serve ``app``'s schema with its problem responses.
+    """Serve ``app``'s schema with its problem responses and security requirements.
 
+    ``authenticated``: each caller check (a dependency) and the scheme it accepts.
     FastAPI builds the schema again when routes are added; each new build is documented
     once."""
-    checks = frozenset(authenticated)
+    checks = dict(authenticated)
     build = app.openapi
     documented: list[dict[str, Any]] = []
 
@@ -154,11 +166,14 @@ def install(
 def document_errors(
     schema: dict[str, Any],
     routes: Sequence[BaseRoute],
-    authenticated: frozenset[Callable[..., Any]],
+    authenticated: Mapping[Callable[..., Any], BearerScheme],
     foreign: Sequence[ForeignErrors],
 ) -> dict[str, Any]:
-    """``schema`` (changed in place) with the errors of every operation of ``routes``."""
+    """``schema`` (changed in place) with the errors and security of every operation."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemes = schema["components"].setdefault("securitySchemes", {})
+    for scheme in authenticated.values():
+        schemes[scheme.name] = scheme.as_openapi()
     for context in iter_route_contexts(routes):
         if not isinstance(context.original_route, APIRoute):
             continue
@@ -172,9 +187,12 @@ def document_errors(
             if operation is None:
                 continue
             responses = operation.setdefault("responses", {})
+            security = _security(route.dependant, authenticated)
+            if security:
+                operation["security"] = security
             if shape is None:
                 has_body = "requestBody" in (route.openapi_extra or {})
-                _problem_responses(route.dependant, responses, authenticated, has_body=has_body)
+                _problem_responses(route.dependant, responses, bool(security), has_body=has_body)
             else:
                 _foreign_responses(route.dependant, responses, shape)
                 components[shape.name] = shape.schema
@@ -186,14 +204,10 @@ def document_errors(
 
 
 def _problem_responses(
-    dependant: Dependant,
-    responses: dict[str, Any],
-    authenticated: frozenset[Callable[..., Any]],
-    *,
-    has_body: bool,
+    dependant: Dependant, responses: dict[str, Any], authenticated: bool, *, has_body: bool
 ) -> None:
     statuses = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
-    if _calls_any(dependant, authenticated):
+    if authenticated:
         statuses |= {401, 403}
     if _names_an_id(dependant):
         statuses.add(404)
@@ -242,8 +256,13 @@ def _dependants(dependant: Dependant) -> Iterable[Dependant]:
         yield from _dependants(sub)
 
 
-def _calls_any(dependant: Dependant, checks: frozenset[Callable[..., Any]]) -> bool:
-    return any(d.call in checks for d in _dependants(dependant))
+def _security(
+    dependant: Dependant, checks: Mapping[Callable[..., Any], BearerScheme]
+) -> list[dict[str, list[str]]]:
+    """The schemes the route's caller checks accept (OpenAPI: any one of them will do)."""
+    calls = [d.call for d in _dependants(dependant) if d.call is not None]
+    names = sorted({checks[call].name for call in calls if call in checks})
+    return [{name: []} for name in names]
 
 
 def _names_an_id(dependant: Dependant) -> bool:
