@@ -16,6 +16,10 @@ def _blank_is_none(value: str | None) -> str | None:
     return value or None
 
 
+def _no_nul_in_note(value: str | None) -> str | None:
+    return None if value is None else no_nul(value)
+
+
 class ExtensionRequestCreate(BaseModel):
     """``POST /v1/apps/{app_id}/extension-requests``."""
 
@@ -40,9 +44,9 @@ class ExtensionDecision(BaseModel):
 
     approve: StrictBool
     note: Annotated[
-        str | None,
-        StringConstraints(strip_whitespace=True, max_length=500),
-        AfterValidator(no_nul),
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+        | None,  # the checks below see a null note too
+        AfterValidator(_no_nul_in_note),
         AfterValidator(_blank_is_none),
         Field(description="Shown to the workspace with the outcome; trimmed, at most 500."),
     ] = None
