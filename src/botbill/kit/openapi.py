@@ -10,7 +10,8 @@ table, not a list of paths, so a new route is documented the moment it is added:
 - 404 on every route naming a thing by id: a path parameter, or a query parameter
   ``…_id`` (another workspace's id answers the same as an unknown one);
 - 422 wherever there is input (parameters, or a body, even one the route reads itself
-  and describes in ``openapi_extra``);
+  and describes in ``openapi_extra``), and 400 where there is a body (one that is not
+  UTF-8 text cannot even be parsed);
 - what a route declares itself (``responses={409: {"description": ...}}``: 402, 409,
   413, 429…), rendered as problem responses too.
 
@@ -211,6 +212,8 @@ def _problem_responses(
         statuses |= {401, 403}
     if _names_an_id(dependant):
         statuses.add(404)
+    if has_body or any(d.body_params for d in _dependants(dependant)):
+        statuses.add(400)  # a body that is not even text (FastAPI: "error parsing the body")
     if has_body or _has_input(dependant):
         statuses.add(422)
     for status in sorted(statuses):
