@@ -78,6 +78,13 @@ def test_statuses_follow_from_each_route() -> None:
     assert {"401", "403", "402", "404", "422"} <= documented["POST", "/v1/apps/{app_id}/funds"]
     assert "404" not in documented["GET", "/v1/members"]
     assert documented["GET", "/healthz"] == {"200"}
+    assert {"400", "413", "415", "429"} <= documented["POST", "/v1/events"]
+    assert "409" in documented["POST", "/v1/apps"]
+    events = schema["paths"]["/v1/events"]["post"]["responses"]
+    assert "Retry-After" in events["429"]["headers"]
+    for method, path, operation in operations(schema):
+        if "requestBody" in operation and not path.startswith("/api/public/"):
+            assert {"400", "422"} <= set(operation["responses"]), (method, path)
     for (_, path), statuses in documented.items():
         if path.startswith("/v1/") and not path.startswith("/v1/public"):
             assert {"401", "403"} <= statuses, path

@@ -13,7 +13,11 @@ from botbill.workspaces import service as workspaces
 router = APIRouter(prefix="/v1/apps", tags=["apps"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "The workspace already has an app with this id"}},
+)
 def create_app(body: AppCreate, caller: Admin, session: WriteSession, clock: ClockDep) -> AppOut:
     actor = Actor.admin(caller.key_id)
     app = service.create_app(session, caller.workspace_id, body, actor=actor, now=clock.now())

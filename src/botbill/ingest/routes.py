@@ -43,6 +43,12 @@ async def read_body(request: Request) -> bytes:
 @router.post(
     "/v1/events",
     summary="Ingest CloudEvents (structured, batched or binary mode)",
+    responses={
+        400: {"description": "The body is not a JSON object or array"},
+        413: {"description": "More than the batch's limit of events or bytes"},
+        415: {"description": "Not a CloudEvents content mode"},
+        429: {"description": "Metering is behind: nothing stored; send it again later"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,

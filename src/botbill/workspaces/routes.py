@@ -24,7 +24,11 @@ def _out(member: Member) -> MemberOut:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "Already a member of this workspace"}},
+)
 def add_member(
     body: MemberCreate, caller: Admin, session: WriteSession, clock: ClockDep, request: Request
 ) -> MemberCreated:
@@ -49,7 +53,9 @@ def list_members(
     return Page(items=[_out(m) for m in members], next_cursor=next_cursor)
 
 
-@router.patch("/{email}")
+@router.patch(
+    "/{email}", responses={409: {"description": "The member owns apps this role may not own"}}
+)
 def change_role(
     email: str, body: MemberUpdate, caller: Admin, session: WriteSession, clock: ClockDep
 ) -> MemberOut:
@@ -64,7 +70,11 @@ def change_role(
     return _out(member)
 
 
-@router.delete("/{email}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{email}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "The member owns apps; move them first"}},
+)
 def remove_member(email: str, caller: Admin, session: WriteSession, clock: ClockDep) -> Response:
     service.remove_member(
         session, caller.workspace_id, email, actor=Actor.admin(caller.key_id), now=clock.now()
