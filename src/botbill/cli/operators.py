@@ -169,3 +169,36 @@ def operator_seller_set(
             session, body.party(), actor=Actor.cli(), now=SystemClock().now()
         )
     print(seller_profile_out(seller).model_dump_json())
+
+
+operator_user_app = typer.Typer(no_args_is_help=True, help="Operators who sign in.")
+operator_app.add_typer(operator_user_app, name="user")
+
+
+@operator_user_app.command("create")
+def operator_user_create(
+    email: Annotated[str, typer.Argument(help="The operator's email.")],
+    name: Annotated[str, typer.Option(help="Shown in the console.")] = "",
+) -> None:
+    """Make EMAIL a platform operator who signs in to the console; the password is read
+    from standard input (typed twice at a terminal)."""
+    from botbill.audit.service import Actor
+    from botbill.cli.people import read_new_password
+    from botbill.kit.problems import Problem
+    from botbill.people.service import create_operator
+
+    password = read_new_password()
+    engine = migrated_engine()
+    try:
+        with unit_of_work(engine, write=True) as session:
+            operator = create_operator(
+                session,
+                email,
+                name=name,
+                password=password,
+                actor=Actor.cli(),
+                now=SystemClock().now(),
+            )
+    except Problem as error:
+        raise fail(error.detail) from None
+    print(f"operator {operator.email} created ({operator.id})")

@@ -50,12 +50,16 @@ def format_money(amount: int, currency: str) -> str:
 
 
 def local_time(
-    moment: datetime | Micros | None, timezone: str, pattern: str = "%Y-%m-%d %H:%M"
+    moment: datetime | Micros | str | None, timezone: str, pattern: str = "%Y-%m-%d %H:%M"
 ) -> str:
-    """An instant on the workspace's wall clock (empty for ``None``)."""
-    if moment is None:
+    """An instant (a datetime, µs, or RFC 3339 text) on the workspace's wall clock (empty
+    for ``None``)."""
+    if moment is None or moment == "":
         return ""
-    instant = from_micros(moment) if isinstance(moment, int) else moment
+    if isinstance(moment, str):
+        instant = datetime.fromisoformat(moment)
+    else:
+        instant = from_micros(moment) if isinstance(moment, int) else moment
     return instant.astimezone(zone(timezone)).strftime(pattern)
 
 
