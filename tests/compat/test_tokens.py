@@ -100,6 +100,7 @@ def test_garbage_is_a_401_never_a_crash(garbage: str) -> None:
 def test_the_auth_header_or_a_bearer_token() -> None:
     assert token_of({"auth": " t1 "}) == "t1"
     assert token_of({"authorization": "Bearer t2"}) == "t2"
+    assert token_of({"auth": "bearer t3"}) == "t3"
     assert token_of({"auth": "t1", "authorization": "Bearer t2"}) == "t1"
     assert "auth" in refused(lambda: token_of({}))
     refused(lambda: token_of({"authorization": "Basic dTpw"}))

@@ -63,6 +63,8 @@ def verify(token: str, *, secret: str, client_id: str, now: Micros) -> dict[str,
 def token_of(headers: dict[str, str]) -> str:
     """The JWT of a request: the ``auth`` header, else ``Authorization: Bearer``."""
     token = headers.get("auth", "").strip()
+    if token[:7].lower() == "bearer ":  # some scripts prefix the JWT in 'auth' too
+        token = token[7:].strip()
     if not token:
         scheme, _, rest = headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer":
