@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,6 +23,9 @@ from botbill.cli.serve import run_server
 from botbill.kit.clock import SystemClock
 from botbill.settings import get_settings
 
+if TYPE_CHECKING:
+    from botbill.demo.people import DemoSignIn
+
 
 def demo(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -35,6 +38,7 @@ def demo(
 ) -> None:
     """Build (or reuse) a demo workspace with weeks of traffic, print a key, and serve it."""
     from botbill.demo.build import build_demo, find_demo, new_admin_key
+    from botbill.demo.people import demo_sign_ins
 
     settings = get_settings()
     if fresh:
@@ -67,8 +71,10 @@ def demo(
             )
         workspace_id, api_key = built.workspace_id, built.api_key
         err.print(f"{built.events:,} events in {time.monotonic() - started:.1f} s")
+    sign_ins = demo_sign_ins(engine, clock, workspace_id)
     engine.dispose()
     _print_demo(host, port, workspace_id, api_key, now=clock.now())
+    _print_console(host, port, sign_ins)
     run_server(host, port)
 
 
@@ -90,6 +96,25 @@ def _remove_default_sqlite(url: str) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     err.print(f"deleted {path}")
+
+
+def _print_console(host: str, port: int, sign_ins: list[DemoSignIn]) -> None:
+    from botbill.demo.people import DEMO_PASSWORD
+
+    labels = {
+        "owner": "Owner",
+        "admin": "Admin",
+        "shared": "Shared account user",
+        "operator": "Platform operator",
+    }
+    out = Console(soft_wrap=True, highlight=False)
+    out.print(f"[bold]Console[/bold]: http://{host}:{port}/console")
+    for sign_in in sign_ins:
+        out.print(f"  {labels[sign_in.role] + ':':<21} {sign_in.email}")
+    out.print(f"  Password:             {DEMO_PASSWORD}")
+    out.print("  (a demo-only password, the same for everyone above: never use it elsewhere)")
+    out.print()
+    sys.stdout.flush()
 
 
 def _print_demo(host: str, port: int, workspace_id: str, api_key: str, *, now: int) -> None:
