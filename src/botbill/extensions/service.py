@@ -24,6 +24,8 @@ from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription
 from botbill.plans.renewals import lock_current
 from botbill.plans.service import ACTIVE, CANCELLED, EXPIRED, current_period
+from botbill.webhooks.events import EventType
+from botbill.webhooks.outbox import announce
 from botbill.workspaces.models import AccountType, Workspace
 from botbill.workspaces.service import get_app, get_workspace
 
@@ -99,6 +101,18 @@ def request_extension(
         target=target("app", app_id),
         before=None,
         after={"request_id": request.id, "days": days, "reason": reason, "status": "pending"},
+        now=now,
+    )
+    announce(
+        session,
+        workspace_id=workspace.id,
+        type=EventType.EXTENSION_REQUESTED,
+        data={
+            "app_id": app_id,
+            "extension_request_id": request.id,
+            "days": days,
+            "reason": reason,
+        },
         now=now,
     )
     return request
@@ -179,6 +193,19 @@ def decide(
             "period_end": _instant_text(subscription.period_end),
             "state": subscription.state,
             "note": note,
+        },
+        now=now,
+    )
+    announce(
+        session,
+        workspace_id=workspace.id,
+        type=EventType.EXTENSION_APPROVED if approve else EventType.EXTENSION_REJECTED,
+        data={
+            "app_id": request.app_id,
+            "extension_request_id": request.id,
+            "days": request.days,
+            "note": note,
+            "period_end": from_micros(subscription.period_end),
         },
         now=now,
     )

@@ -35,6 +35,8 @@ from botbill.invoicing.rules import (
 from botbill.kit.ids import new_id
 from botbill.kit.instants import Micros, from_micros
 from botbill.kit.problems import Conflict, NotFound
+from botbill.webhooks.events import EventType
+from botbill.webhooks.outbox import announce
 from botbill.workspaces.models import Workspace
 
 
@@ -61,13 +63,38 @@ def issue_invoice(session: Session, billed: Billed, *, now: Micros) -> Invoice:
     """The invoice of an order being paid, with both profiles as they are now."""
     workspace = session.get(Workspace, billed.workspace_id)
     assert workspace is not None  # a foreign key
-    return _issue(
+    invoice = _issue(
         session,
         kind=DocumentKind.INVOICE,
         billed=billed,
         totals=totals_of(billed.lines, billed.tax_rate),
         seller=seller_profile(session).party,
         buyer=buyer_profile(session, workspace).party,
+        now=now,
+    )
+    _announce_issued(session, invoice, now=now)
+    return invoice
+
+
+def _announce_issued(session: Session, invoice: Invoice, *, now: Micros) -> None:
+    """``invoice.issued`` to the workspace's webhooks, in this transaction."""
+    announce(
+        session,
+        workspace_id=invoice.workspace_id,
+        type=EventType.INVOICE_ISSUED,
+        data={
+            "invoice_id": invoice.id,
+            "number": invoice.number,
+            "order_id": invoice.order_id,
+            "app_id": invoice.app_id,
+            "issued_at": invoice.issued_at,
+            "subtotal": invoice.subtotal,
+            "tax_rate": invoice.tax_rate,
+            "tax": invoice.tax,
+            "total": invoice.total,
+            "currency": invoice.currency,
+            "replaces": invoice.replaces,
+        },
         now=now,
     )
 
@@ -180,6 +207,24 @@ def void_invoice(
     invoice.voided_at = from_micros(now)
     invoice.void_reason = reason
     session.flush()
+    _announce_issued(session, replacement, now=now)
+    announce(
+        session,
+        workspace_id=invoice.workspace_id,
+        type=EventType.INVOICE_VOIDED,
+        data={
+            "invoice_id": invoice.id,
+            "number": invoice.number,
+            "order_id": invoice.order_id,
+            "app_id": invoice.app_id,
+            "reason": reason,
+            "credit_note_id": credit_note.id,
+            "credit_note_number": credit_note.number,
+            "replaced_by": replacement.id,
+            "replacement_number": replacement.number,
+        },
+        now=now,
+    )
     record(
         session,
         workspace_id=invoice.workspace_id,

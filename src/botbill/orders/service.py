@@ -36,6 +36,8 @@ from botbill.orders.providers import (
     PaymentStatus,
     WireProvider,
 )
+from botbill.webhooks.events import EventType
+from botbill.webhooks.outbox import announce
 from botbill.workspaces.models import AccountType, Workspace
 
 
@@ -124,6 +126,27 @@ def mark_paid(session: Session, order: Order, *, now: Micros, reference: str | N
     if order.payment_method != PaymentMethod.BALANCE.value:
         invoice = issue_invoice(session, billed(order), now=now)
         order.invoice_id = invoice.id
+    _announce(session, order, EventType.ORDER_PAID, now=now)
+
+
+def _announce(session: Session, order: Order, event_type: EventType, *, now: Micros) -> None:
+    """``order.paid`` / ``order.failed`` to the workspace's webhooks, in this transaction."""
+    data = {
+        "order_id": order.id,
+        "app_id": order.app_id,
+        "kind": order.kind,
+        "plan": order.plan_code,
+        "amount": order.amount,
+        "tax": order.tax,
+        "total": order.total,
+        "currency": order.currency,
+        "payment_method": order.payment_method,
+        "payment_status": order.payment_status,
+        "invoice_id": order.invoice_id,
+    }
+    if order.failure_reason is not None:
+        data["failure_reason"] = order.failure_reason
+    announce(session, workspace_id=order.workspace_id, type=event_type, data=data, now=now)
 
 
 def billed(order: Order) -> Billed:
@@ -156,16 +179,17 @@ def line_description(order: Order) -> str:
     return description
 
 
-def mark_failed(order: Order, *, reason: str) -> None:
+def mark_failed(session: Session, order: Order, *, reason: str, now: Micros) -> None:
     order.payment_status = PaymentStatus.FAILED.value
     order.failure_reason = reason[:200]
+    _announce(session, order, EventType.ORDER_FAILED, now=now)
 
 
 def apply_result(session: Session, order: Order, result: PaymentResult, *, now: Micros) -> None:
     if result.outcome is Outcome.PAID:
         mark_paid(session, order, now=now, reference=result.reference)
     elif result.outcome is Outcome.DECLINED:
-        mark_failed(order, reason=result.reason or "the payment was declined")
+        mark_failed(session, order, reason=result.reason or "the payment was declined", now=now)
     else:
         order.provider_reference = result.reference
 

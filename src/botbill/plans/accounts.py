@@ -74,7 +74,7 @@ def set_account_type(
             move.kept.append(app_id)
             continue
         reason = f"the workspace moved to the {account_type} account type"
-        fail_unpaid_fee(session, subscription, reason=reason)
+        fail_unpaid_fee(session, subscription, reason=reason, now=now)
         switch_now(session, workspace, subscription, target=target_plan, now=now)
         move.moved.append(app_id)
     workspace.account_type = account_type

@@ -49,13 +49,15 @@ from botbill.plans.service import (
 from botbill.workspaces.models import AccountType, App, Workspace
 
 
-def fail_unpaid_fee(session: Session, subscription: Subscription, *, reason: str) -> None:
+def fail_unpaid_fee(
+    session: Session, subscription: Subscription, *, reason: str, now: Micros
+) -> None:
     """The period's fee order still waiting for funds will not be paid: mark it failed."""
     if subscription.unpaid_order_id is None:
         return
     unpaid = session.get(Order, subscription.unpaid_order_id)
     if unpaid is not None and unpaid.payment_status == PaymentStatus.PENDING.value:
-        mark_failed(unpaid, reason=reason)
+        mark_failed(session, unpaid, reason=reason, now=now)
     subscription.unpaid_order_id = None
 
 
@@ -99,7 +101,12 @@ def _collect_fee(
     if pay_from_balance(session, order, now=now):
         return order
     if subscription.saved_card_token is None:
-        mark_failed(order, reason="the balance does not cover the fee and no card is saved")
+        mark_failed(
+            session,
+            order,
+            reason="the balance does not cover the fee and no card is saved",
+            now=now,
+        )
         return order
     set_method(session, order, PaymentMethod.CARD)
     try:
@@ -137,7 +144,9 @@ def bring_up_to_date(
         if plan.is_trial:
             return  # a trial does not renew: the app stops (trial_expired)
         boundary = subscription.period_end
-        fail_unpaid_fee(session, subscription, reason="the period ended before the fee was paid")
+        fail_unpaid_fee(
+            session, subscription, reason="the period ended before the fee was paid", now=now
+        )
         target = plans.get(subscription.scheduled_plan_code or plan.code, plan)
         changing = target.code != plan.code
         if target.fee_amount and not subscription.renew:
@@ -222,7 +231,10 @@ def cancel(
     if subscription.state == CANCELLED:
         raise Conflict("the subscription is already cancelled")
     fail_unpaid_fee(
-        session, subscription, reason="the subscription was cancelled before the fee was paid"
+        session,
+        subscription,
+        reason="the subscription was cancelled before the fee was paid",
+        now=now,
     )
     subscription.state = CANCELLED
     subscription.scheduled_plan_code = None

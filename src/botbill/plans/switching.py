@@ -34,6 +34,8 @@ from botbill.plans.service import (
     known_plan,
     open_period,
 )
+from botbill.webhooks.events import EventType
+from botbill.webhooks.outbox import announce
 from botbill.workspaces.models import AccountType, App, Workspace
 
 
@@ -84,6 +86,18 @@ def change_plan(
         subscription.scheduled_plan_code = target.code
         subscription.updated_at = from_micros(now)
         session.flush()
+        announce(
+            session,
+            workspace_id=workspace.id,
+            type=EventType.DOWNGRADE_SCHEDULED,
+            data={
+                "app_id": app_id,
+                "plan": current.code,
+                "scheduled_plan": target.code,
+                "effective_at": from_micros(subscription.period_end),
+            },
+            now=now,
+        )
         return ChangeOutcome(kind, subscription, None)
     return _upgrade(
         session,
@@ -141,7 +155,9 @@ def _upgrade(
                 f"cover the fee due ({Money(cost.due, workspace.currency).format()}); add "
                 "funds or pay by card. Nothing was changed."
             )
-    fail_unpaid_fee(session, subscription, reason="replaced by a plan change before it was paid")
+    fail_unpaid_fee(
+        session, subscription, reason="replaced by a plan change before it was paid", now=now
+    )
     period = switch_now(session, workspace, subscription, target=target, now=now)
     if order is not None:
         period.fee_paid = target.fee_amount
