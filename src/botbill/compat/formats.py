@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from botbill.kit.instants import Micros, from_micros
 
 
@@ -14,6 +16,7 @@ def platform_datetime(instant: Micros) -> str:
     return f"{moment:%m-%d-%Y} {hour}:{moment:%M:%S} {half}"
 
 
+@lru_cache(maxsize=4096)  # a summary repeats its few thousand period starts once per bot
 def iso_millis(instant: Micros) -> str:
     """``2023-04-27T06:19:11.034Z``: UTC with milliseconds, as the job records write it."""
     moment = from_micros(instant)
