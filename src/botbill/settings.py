@@ -61,6 +61,19 @@ class Settings(BaseSettings):
         gt=0,
         description="How often renewals, expiries, lapses and auto-reloads run unasked.",
     )
+    # Webhooks (SPEC §8)
+    webhook_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the sender looks for due deliveries."
+    )
+    webhook_concurrency: int = Field(
+        default=8, ge=1, description="Deliveries one sender posts at once."
+    )
+    webhook_sweep_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often entitlement changes and the notices that time or usage "
+        "bring are looked for and announced.",
+    )
 
     log_format: LogFormat = Field(
         default="auto",

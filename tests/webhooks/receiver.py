@@ -7,7 +7,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import orjson
 from standardwebhooks import Webhook
@@ -19,20 +21,18 @@ class Received:
     body: bytes
 
     @property
-    def json(self) -> dict[str, object]:
-        loaded: dict[str, object] = orjson.loads(self.body)
+    def json(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = orjson.loads(self.body)
         return loaded
 
-    def verified(self, secret: str) -> dict[str, object]:
+    def verified(self, secret: str) -> dict[str, Any]:
         """The body, once the ``standardwebhooks`` library accepts its signature (and its
         timestamp, within 5 minutes of the real clock)."""
-        payload: dict[str, object] = Webhook(secret).verify(self.body, self.headers)
+        payload: dict[str, Any] = Webhook(secret).verify(self.body, self.headers)
         return payload
 
     def signed_with(self, secret: str) -> bool:
         """Whether the signature is the library's for this secret, at any timestamp."""
-        from datetime import UTC, datetime
-
         moment = datetime.fromtimestamp(int(self.headers["webhook-timestamp"]), tz=UTC)
         expected = Webhook(secret).sign(self.headers["webhook-id"], moment, self.body.decode())
         return expected in self.headers["webhook-signature"].split(" ")

@@ -11,6 +11,10 @@ when the drain cannot keep up. Every ``lifecycle_interval`` it runs the lifecycl
 ``botbill serve`` starts it as a process of its own beside the HTTP processes (``botbill
 worker``), so metering never competes with requests for a server process's interpreter;
 in production it may run on its own host. Several workers share the work safely.
+
+Every ``webhook_sweep_seconds`` it announces what time and usage changed
+(``engine/announcements.py``). Webhook deliveries go out from a thread of their own, so
+a slow receiver (up to the 15 s timeout) never holds up metering.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from time import monotonic
 
 from sqlalchemy import Engine, func, select
 
+from botbill.engine.announcements import announce_states
 from botbill.engine.lifecycle import lifecycle_pass
 from botbill.engine.passes import engine_pass
 from botbill.kit.clock import Clock
@@ -30,6 +35,7 @@ from botbill.metering.models import PendingMetering
 from botbill.orders.providers import card_provider
 from botbill.rating.service import run_rating
 from botbill.settings import Settings
+from botbill.webhooks.sender import BATCH, deliver_due, new_client
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +72,20 @@ class Worker:
 
     def run(self) -> None:
         """Work until :meth:`stop`; a failure is logged and retried at the next turn."""
+        sender = threading.Thread(target=self._deliver, name="botbill-webhooks", daemon=True)
+        sender.start()
+        try:
+            self._loop()
+        finally:
+            self._stop.set()
+            sender.join(timeout=30)
+
+    def _loop(self) -> None:
         settings = self._settings
         kick = max(settings.max_pending_events // 2, 1)
         next_pass = next_rating = 0.0
         next_lifecycle = monotonic() + settings.lifecycle_interval_seconds
+        next_sweep = monotonic() + settings.webhook_sweep_seconds
         while not self._stop.is_set():
             if self._parent is not None and os.getppid() != self._parent:
                 log.info("the server process is gone; the worker stops")
@@ -85,10 +101,35 @@ class Worker:
                 if now >= next_lifecycle:
                     lifecycle_pass(self._engine, self._clock, cards=self._cards)
                     next_lifecycle = monotonic() + settings.lifecycle_interval_seconds
+                if now >= next_sweep:
+                    next_sweep = monotonic() + settings.webhook_sweep_seconds
+                    announce_states(
+                        self._engine, self._clock, low_balance=settings.low_balance_threshold
+                    )
             except Exception:
                 log.exception("background work failed; retrying")
                 next_pass = monotonic() + settings.completion_interval_seconds
             self._stop.wait(POLL_SECONDS)
+
+    def _deliver(self) -> None:
+        """Send due webhook deliveries until stopped; at once again while there are more."""
+        settings = self._settings
+        production = settings.environment == "production"
+        with new_client() as client:
+            while not self._stop.is_set():
+                try:
+                    sent = deliver_due(
+                        self._engine,
+                        client,
+                        now=self._clock.now(),
+                        production=production,
+                        concurrency=settings.webhook_concurrency,
+                    )
+                except Exception:
+                    log.exception("webhook deliveries failed; retrying")
+                    sent = 0
+                if sent < BATCH:
+                    self._stop.wait(settings.webhook_poll_seconds)
 
     def start(self) -> None:
         """Run in a thread of this process."""

@@ -103,4 +103,5 @@ class AnnouncedState(Base):
     reason: Mapped[str | None] = mapped_column(String(32))
     notices: Mapped[list[str]] = mapped_column(JSON)
     """The notice types shown at the last sweep."""
-    checked_at: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[int] = mapped_column(BigInteger)
+    """When this state was last announced (µs)."""

@@ -108,7 +108,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("reason", sa.String(length=32), nullable=True),
         sa.Column("notices", sa.JSON(), nullable=False),
-        sa.Column("checked_at", sa.BigInteger(), nullable=False),
+        sa.Column("recorded_at", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["workspace_id", "app_id"],
             ["apps.workspace_id", "apps.id"],
