@@ -79,7 +79,13 @@ def test_statuses_follow_from_each_route() -> None:
     assert "404" not in documented["GET", "/v1/members"]
     assert documented["GET", "/healthz"] == {"200"}
     assert {"400", "413", "415", "429"} <= documented["POST", "/v1/events"]
-    assert "409" in documented["POST", "/v1/apps"]
+    for conflicted in (
+        ("POST", "/v1/apps"),
+        ("POST", "/v1/members"),
+        ("POST", "/v1/apps/{app_id}/subscription/change"),
+        ("POST", "/v1/orders/{order_id}/confirm-payment"),
+    ):
+        assert "409" in documented[conflicted], conflicted
     events = schema["paths"]["/v1/events"]["post"]["responses"]
     assert "Retry-After" in events["429"]["headers"]
     for method, path, operation in operations(schema):

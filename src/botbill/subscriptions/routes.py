@@ -95,6 +95,7 @@ def entitlement(app_id: str, caller: Reader, engine: EngineDep, clock: ClockDep)
     responses={
         202: {"model": PlanChangeOut, "description": "A downgrade, scheduled for period end"},
         402: {"description": "Neither the payment method nor the balance pays the fee"},
+        409: {"description": "The app is already on this plan"},
     },
 )
 def change_plan(

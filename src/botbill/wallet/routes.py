@@ -48,7 +48,11 @@ def add_funds(
     return reply_response(reply)
 
 
-@router.post("/v1/orders/{order_id}/confirm-payment", tags=["orders"])
+@router.post(
+    "/v1/orders/{order_id}/confirm-payment",
+    tags=["orders"],
+    responses={409: {"description": "Not a wire order, or not pending any more"}},
+)
 def confirm_wire_payment(
     order_id: str, operator: OperatorDep, engine: EngineDep, clock: ClockDep, cards: CardsDep
 ) -> OrderOut:
