@@ -32,15 +32,21 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.progress import Progress
+from sqlalchemy.orm import Session
 
 from bench.crash_check import check_money, check_usage
-from bench.crash_clients import Clients
+from bench.crash_clients import Clients, Journal
 from bench.crash_server import KillableServer
-from bench.run import Database, botbill
+from bench.crash_webhooks import Receiver, check_announcements
+from bench.run import Database
+from bench.soak_clients import now_micros
 from bench.soak_report import WORKERS
 from bench.soak_server import log_errors
 from bench.soak_traffic import LOAD_APPS
-from botbill.kit.db import build_engine
+from botbill.auth.service import create_operator_key
+from botbill.kit.db import build_engine, unit_of_work
+from botbill.migrations import upgrade
+from botbill.workspaces.service import create_workspace
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 UPTIME = (0.5, 4.0)
@@ -73,6 +79,29 @@ class Outcome:
         return not self.mismatches
 
 
+@dataclass(frozen=True)
+class Tenant:
+    workspace_id: str
+    key: str
+    operator_key: str
+
+
+def prepare(db: Database) -> Tenant:
+    """The schema, a workspace (UTC: the reference counts seat-days by UTC day) with its
+    admin key, and an operator key: in this process, two fewer starts of ``botbill``."""
+    engine = build_engine(db.url)
+    try:
+        upgrade(engine)
+        with unit_of_work(engine, write=True) as session:
+            workspace, issued = create_workspace(
+                session, name="Crash", timezone="UTC", currency="USD", now=now_micros()
+            )
+            _, operator = create_operator_key(session, name="crash test", now=now_micros())
+            return Tenant(workspace.id, issued.secret, operator)
+    finally:
+        engine.dispose()
+
+
 def create_apps(http: httpx.Client) -> None:
     for app in LOAD_APPS:
         body = {
@@ -101,24 +130,23 @@ def run(
     rng = random.Random(seed)
     outcome = Outcome(kind, seed)
     db = Database(kind, work, "crash")
+    server = KillableServer(db, workers=WORKERS[kind], log_path=work / "server.log")
     try:
-        created = json.loads(
-            botbill(db, "workspace", "create", "Crash", "--timezone", "UTC", "--json")
-        )
-        operator = json.loads(botbill(db, "operator", "key", "create", "--json"))["api_key"]
-        server = KillableServer(db, workers=WORKERS[kind], log_path=work / "server.log")
-        server.start()
-        try:
-            with httpx.Client(
+        tenant = prepare(db)
+        with Receiver() as receiver:
+            server.start()
+            http = httpx.Client(
                 base_url=server.url,
-                headers={"Authorization": f"Bearer {created['api_key']}"},
+                headers={"Authorization": f"Bearer {tenant.key}"},
                 timeout=120,
-            ) as http:
+            )
+            with http:
                 create_apps(http)
+                receiver.subscribe(http)
                 clients = Clients(
                     server.url,
-                    key=created["api_key"],
-                    operator_key=operator,
+                    key=tenant.key,
+                    operator_key=tenant.operator_key,
                     work=work,
                     seed=seed,
                     ingesters=ingesters,
@@ -136,36 +164,56 @@ def run(
                 time.sleep(FINAL_LOAD)
                 clients.stop()
                 loaded = time.monotonic() - started
-                journal = clients.journal
-                usage, waited = check_usage(http, work, journal)
-                engine = build_engine(db.url)
-                try:
-                    money = check_money(engine, created["workspace_id"], journal)
-                finally:
-                    engine.dispose()
-        finally:
-            server.stop()
-        outcome.mismatches = journal.refusals + usage + money
-        outcome.figures = {
-            "kills": len(outcome.rounds),
-            "batches": journal.batches,
-            "events": journal.events,
-            "duplicate_events": journal.duplicates,
-            "orders": len(journal.orders),
-            "orders_replayed": journal.replayed,
-            "wires_confirmed": len(journal.confirmed),
-            "confirmations_answered_409": journal.confirmed_earlier,
-            "requests_resent": journal.resent,
-            "answers_5xx": journal.server_errors,
-            "requests_in_flight_at_kills": sum(r.in_flight for r in outcome.rounds),
-            "server_log_errors": len(log_errors(server.log_path)),
-            "load_seconds": round(loaded, 1),
-            "settle_seconds": round(waited, 1),
-            "seconds": round(time.monotonic() - started, 1),
-        }
+                usage, waited = check_usage(http, work, clients.journal)
+            stored = check_stored(db, tenant.workspace_id, clients.journal, receiver)
+            outcome.mismatches = clients.journal.refusals + usage + stored
+            outcome.figures = figures(clients.journal, receiver, outcome.rounds) | {
+                "server_processes_replaced": replaced_processes(server.log_path),
+                "server_log_errors": len(log_errors(server.log_path)),
+                "load_seconds": round(loaded, 1),
+                "settle_seconds": round(waited, 1),
+                "seconds": round(time.monotonic() - started, 1),
+            }
         return outcome
     finally:
+        server.kill()  # the database is dropped next: no need to stop it gently
         db.drop()
+
+
+def check_stored(
+    db: Database, workspace_id: str, journal: Journal, receiver: Receiver
+) -> list[str]:
+    engine = build_engine(db.url)
+    try:
+        with Session(engine) as session:
+            announced = check_announcements(session, workspace_id, receiver)
+        return check_money(engine, workspace_id, journal) + announced
+    finally:
+        engine.dispose()
+
+
+def figures(journal: Journal, receiver: Receiver, rounds: list[Round]) -> dict[str, Any]:
+    return {
+        "kills": len(rounds),
+        "requests_in_flight_at_kills": sum(r.in_flight for r in rounds),
+        "batches": journal.batches,
+        "events": journal.events,
+        "duplicate_events": journal.duplicates,
+        "orders": len(journal.orders),
+        "orders_replayed": journal.replayed,
+        "wires_confirmed": len(journal.confirmed),
+        "confirmations_answered_409": journal.confirmed_earlier,
+        "requests_resent": journal.resent,
+        "answers_5xx": journal.server_errors,
+        "webhooks_received": len(receiver.received),
+        "webhooks_received_again": receiver.repeats,
+    }
+
+
+def replaced_processes(log: Path) -> int:
+    """Server processes uvicorn's supervisor found unresponsive and replaced."""
+    with log.open(errors="replace") as lines:
+        return sum('"message":"Child process [' in line and 'died"' in line for line in lines)
 
 
 def say_round(kind: str, rounds: int) -> Callable[[Round], None]:

@@ -202,7 +202,7 @@ class Clients:
                     return
                 app = LOAD_APPS[number % len(LOAD_APPS)].id
                 body: dict[str, Any] = {"amount": rng.randrange(10_000, 50_001)}
-                if number % 3 == 2:
+                if number % 3 == 0:
                     body["payment_method"] = "wire"
                 else:
                     body |= {"payment_method": "card", "token": "tok_ok"}

@@ -69,17 +69,6 @@ class KillableServer:
             time.sleep(0.02)
         raise RuntimeError(f"process group {group} outlived SIGKILL")
 
-    def stop(self) -> None:
-        """The end of the run: a clean stop (``SIGTERM``), a kill if it hangs."""
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-        self.kill()
-
 
 def living_members(group: int) -> list[int]:
     """The processes of a group not yet dead (a zombie waiting to be reaped is dead)."""
