@@ -37,7 +37,7 @@ ORDER_TYPES = {
     "renewal": "Renewal",
     "plan_change": "Plan change",
 }
-PAYMENT_METHODS = {"card": "Card", "wire": "Wire transfer", "balance": "Balance"}
+PAYMENT_METHODS = {"card": "Card", "wire": "Wire", "balance": "Balance"}
 STATUS_BADGES = {"paid": "success", "pending": "warning", "failed": "danger", "refunded": "neutral"}
 
 
