@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -174,3 +175,15 @@ def test_only_admin_keys_manage_endpoints(server: Server, http: httpx.Client) ->
     problem(response, 403)
     problem(http.get("/v1/webhook-endpoints"), 401)
     assert endpoint_count(server.engine) == 0
+
+
+def test_odd_ids_and_cursors_are_clear_answers(server: Server, http: httpx.Client) -> None:
+    _, key = make_workspace(server.engine)
+    create(http, key)
+    problem(http.get("/v1/webhook-endpoints/we_%00x", headers=auth(key)), 404)
+    problem(http.post("/v1/webhook-deliveries/dlv_%00x/retry", headers=auth(key)), 404)
+    problem(http.get("/v1/webhook-endpoints/we_%00x/deliveries", headers=auth(key)), 404)
+    for position in (f'[{2**70},"we_x"]', '["we_x",1]', "[1]"):
+        cursor = base64.urlsafe_b64encode(position.encode()).decode()
+        response = http.get(f"/v1/webhook-endpoints?cursor={cursor}", headers=auth(key))
+        assert error_locs(problem(response, 422)) == [["query", "cursor"]]

@@ -45,7 +45,7 @@ def _after(cursor: str | None) -> tuple[int, str] | None:
     if position is None:
         return None
     at, ident = position
-    if type(at) is not int or not isinstance(ident, str):
+    if type(at) is not int or not -(2**63) <= at < 2**63 or not isinstance(ident, str):
         raise Invalid.at(["query", "cursor"], "not a cursor this API issued")
     return at, ident
 

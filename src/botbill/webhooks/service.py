@@ -103,6 +103,8 @@ def get_endpoint(
     session: Session, workspace_id: str, endpoint_id: str, *, lock: bool = False
 ) -> WebhookEndpoint:
     """One of the workspace's endpoints; another workspace's is as unknown as none."""
+    if "\x00" in endpoint_id:  # no stored id has one; PostgreSQL refuses it in text
+        raise NotFound(f"no webhook endpoint {endpoint_id!r}")
     query = select(WebhookEndpoint).where(
         WebhookEndpoint.id == endpoint_id, WebhookEndpoint.workspace_id == workspace_id
     )
@@ -234,6 +236,8 @@ def retry_delivery(
     """Replay a delivery: a new delivery of the same event (same ``webhook-id``) to the
     same endpoint, due at once with a schedule of its own; the old one keeps its
     history."""
+    if "\x00" in delivery_id:
+        raise NotFound(f"no webhook delivery {delivery_id!r}")
     found = session.execute(
         select(WebhookDelivery, WebhookEvent)
         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
