@@ -65,6 +65,7 @@ def test_a_balance_running_down_and_paid_in_again(server: Server, http: httpx.Cl
         "workspace_id": acme.workspace_id,
         "app_id": "support-bot",
         "detail": "the balance (USD 40.00) is low",
+        "balance": {"amount": 4_000, "currency": "USD"},
     }
     assert events[1][1] == {
         "workspace_id": acme.workspace_id,
@@ -73,6 +74,7 @@ def test_a_balance_running_down_and_paid_in_again(server: Server, http: httpx.Cl
         "reason": "insufficient_funds",
         "previous_reason": None,
     }
+    assert events[2][1]["balance"] == {"amount": 0, "currency": "USD"}
     assert events[3][1]["active"] is True
     assert events[3][1]["previous_reason"] == "insufficient_funds"
 

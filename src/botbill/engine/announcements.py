@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from botbill.kit.clock import Clock
 from botbill.kit.db import unit_of_work
 from botbill.kit.instants import Micros
+from botbill.kit.money import Money
 from botbill.plans.notices import NoticeType
 from botbill.rating.unbooked import unbooked
 from botbill.subscriptions.overview import overviews
@@ -49,6 +50,9 @@ SWEPT_NOTICES = frozenset(
 """The rest (``downgrade_scheduled``, ``extension_*``) are announced by the request that
 makes them, in its own transaction."""
 
+BALANCE_NOTICES = frozenset({NoticeType.LOW_BALANCE.value, NoticeType.INSUFFICIENT_FUNDS.value})
+"""Notices whose payload carries the balance that raised them."""
+
 SWEPT_TYPES = frozenset(
     {EventType(n.value) for n in SWEPT_NOTICES} | {EventType.ENTITLEMENT_CHANGED}
 )
@@ -60,6 +64,7 @@ class AppState:
     reason: str | None
     notices: Mapping[str, str]
     """Notice type → its detail, for the swept types only."""
+    balance: Money
 
 
 def listening_workspaces(session: Session) -> list[str]:
@@ -85,6 +90,7 @@ def current_states(
             active=overview.decision.active,
             reason=None if overview.decision.reason is None else overview.decision.reason.value,
             notices={n.type.value: n.detail for n in overview.notices if n.type in SWEPT_NOTICES},
+            balance=overview.balance,
         )
         for overview in found
     }
@@ -128,7 +134,12 @@ def _announce_changes(
             )
             continue
         for kind in sorted(state.notices.keys() - set(before.notices)):
-            notice = {"app_id": app_id, "detail": state.notices[kind]}
+            notice: dict[str, object] = {"app_id": app_id, "detail": state.notices[kind]}
+            if kind in BALANCE_NOTICES:
+                notice["balance"] = {
+                    "amount": state.balance.amount,
+                    "currency": state.balance.currency,
+                }
             announce(session, workspace_id=workspace_id, type=EventType(kind), data=notice, now=now)
             announced += 1
         if before.active != state.active:
