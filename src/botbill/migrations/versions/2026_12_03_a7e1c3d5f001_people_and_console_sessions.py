@@ -21,6 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.create_index("ix_members_email", ["email"], unique=False)
     op.create_table(
         "operators",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -63,3 +65,5 @@ def downgrade() -> None:
         batch_op.drop_index("ix_console_sessions_email")
     op.drop_table("console_sessions")
     op.drop_table("operators")
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.drop_index("ix_members_email")
