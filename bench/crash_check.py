@@ -111,7 +111,7 @@ def check_money(engine: Engine, workspace_id: str, journal: Journal) -> list[str
             session.scalars(select(LedgerEntry).where(LedgerEntry.workspace_id == workspace_id))
         )
         problems += _orders(journal, orders, keys)
-        problems += _credits(orders, entries)
+        problems += credits_per_order(orders, entries)
         problems += _balances(session, workspace_id, entries)
         problems += _audit(session, workspace_id, orders)
         problems += _invoices(session, orders)
@@ -144,7 +144,7 @@ def _orders(
     return problems
 
 
-def _credits(orders: Mapping[str, Order], entries: list[LedgerEntry]) -> list[str]:
+def credits_per_order(orders: Mapping[str, Order], entries: list[LedgerEntry]) -> list[str]:
     """One funds entry per paid order, of its amount; none for anything else."""
     problems = []
     credits: dict[str | None, list[int]] = defaultdict(list)
@@ -208,11 +208,18 @@ def _invoices(session: Session, orders: Mapping[str, Order]) -> list[str]:
     for order in orders.values():
         if by_order.get(order.id, 0) != 1 or order.invoice_id is None:
             problems.append(f"order {order.id}: {by_order.get(order.id, 0)} invoices")
-    numbers: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for invoice in invoices:
-        _, issued_in, sequence = invoice.number.split("-")
-        numbers[(invoice.kind, int(issued_in))].append(int(sequence))
     last = {(row.kind, row.year): row.last_number for row in session.scalars(select(InvoiceSeries))}
+    return problems + numbering([(i.kind, i.number) for i in invoices], last)
+
+
+def numbering(issued: list[tuple[str, str]], last: Mapping[tuple[str, int], int]) -> list[str]:
+    """Each series (kind and year) of the ``(kind, number)`` issued runs 1..n without a
+    gap or a repeat, and its row says n."""
+    problems = []
+    numbers: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for kind, number in issued:
+        _, year, sequence = number.split("-")
+        numbers[(kind, int(year))].append(int(sequence))
     for series, taken in sorted(numbers.items()):
         name = f"{series[0]} {series[1]}"
         if sorted(taken) != list(range(1, len(taken) + 1)):
