@@ -72,8 +72,27 @@ class Attempt:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+def anything_due(engine: Engine, *, now: Micros) -> bool:
+    """A read before the claim's write: on SQLite an idle sender then never takes the
+    database's write lock, which ingest waits on."""
+    with unit_of_work(engine, write=False) as session:
+        found = session.scalar(
+            select(WebhookDelivery.id)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                WebhookDelivery.status == PENDING,
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookEndpoint.enabled.is_(True),
+            )
+            .limit(1)
+        )
+    return found is not None
+
+
 def claim_due(engine: Engine, *, now: Micros, limit: int = BATCH) -> list[Claimed]:
     """Take up to ``limit`` due deliveries of enabled endpoints, oldest due first."""
+    if not anything_due(engine, now=now):
+        return []
     token = secrets.token_hex(8)
     with unit_of_work(engine, write=True) as session:
         rows = session.execute(
