@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import httpx
 
+from tests.audit.factories import log
 from tests.conftest import Server
 from tests.extensions.factories import asked, decide
-from tests.factories import problem
+from tests.factories import make_member, problem
 from tests.wallet.accounts import funded_app, operator_key, tenant
 
 
@@ -25,3 +26,16 @@ def test_a_decision_with_a_null_note_is_not_a_server_error(
     response = decide(http, ops, request_id, approve=False, note=None)
     assert response.status_code == 200, response.text
     assert (response.json()["status"], response.json()["note"]) == ("rejected", None)
+
+
+def test_a_member_with_the_longest_email_is_added_and_audited(
+    server: Server, http: httpx.Client
+) -> None:
+    """An email of 254 characters made an audit target of 261: PostgreSQL refused it (500)."""
+    acme = tenant(server.engine)
+    email = "a" * 64 + "@" + "b" * 185 + ".com"
+    assert len(email) == 254
+    added = make_member(http, key=acme.key, email=email, role="developer")
+    assert added["email"] == email
+    [entry] = log(http, acme.key, target=f"member:{email}")
+    assert entry["action"] == "member.added"

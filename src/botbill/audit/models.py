@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from botbill.kit.db import Base, BigId
 
+TARGET_LENGTH = 320
+"""Room for the longest target: ``member:`` and an email of up to 254 characters."""
+
 
 class AuditEntry(Base):
     """One admin or operator action. Never updated or deleted (see the guard below)."""
@@ -29,7 +32,7 @@ class AuditEntry(Base):
     actor_id: Mapped[str] = mapped_column(String(64))
     """The key's id, or for ``cli`` the operating-system user who ran the command."""
     action: Mapped[str] = mapped_column(String(48))
-    target: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(String(TARGET_LENGTH))
     """``kind:id``, e.g. ``app:support-bot``, ``member:ana@example.com``, ``order:ord_…``."""
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from botbill.audit import service
+from botbill.audit.models import TARGET_LENGTH
 from botbill.audit.schemas import AuditEntryOut, entry_out
 from botbill.auth.dependencies import Admin
 from botbill.kit.pagination import CursorQuery, LimitQuery, Page, cut_page, decode_cursor
@@ -23,7 +24,7 @@ def list_audit_log(
     ] = None,
     target: Annotated[
         str | None,
-        Query(max_length=200, description="Only this target, e.g. `app:support-bot`."),
+        Query(max_length=TARGET_LENGTH, description="Only this target, e.g. `app:support-bot`."),
     ] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
