@@ -119,9 +119,13 @@ async def sign_in(request: Request, engine: EngineDep, clock: ClockDep) -> Respo
     client = request.client.host if request.client else "unknown"
 
     def attempt() -> people.SignIn:
+        now = clock.now()
+        with unit_of_work(engine, write=False) as session:
+            check = people.check_sign_in(session, email=email, client=client, now=now)
+        matched = not check.retry_after and passwords.check_password(check.stored_hash, password)
         with unit_of_work(engine, write=True) as session:
-            return people.sign_in(
-                session, email=email, password=password, client=client, now=clock.now()
+            return people.finish_sign_in(
+                session, check, password=password, matched=matched, now=now
             )
 
     outcome = await run_in_threadpool(attempt)

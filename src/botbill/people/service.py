@@ -106,12 +106,21 @@ def password_hash_of(session: Session, email: str) -> str | None:
     ).first()
 
 
-def sign_in(session: Session, *, email: str, password: str, client: str, now: Micros) -> SignIn:
-    """Check a password, throttled per (email, client address); open a session on success.
+@dataclass(frozen=True, slots=True)
+class SignInCheck:
+    """What a sign-in needs to know before the password is checked (a read)."""
 
-    Unknown email, no password yet and a wrong password are one and the same refusal,
-    after the same Argon2 work.
-    """
+    email: str
+    client: str
+    stored_hash: str | None
+    retry_after: int
+    """Seconds until the pair may try again; 0 when it is not locked."""
+
+
+def check_sign_in(session: Session, *, email: str, client: str, now: Micros) -> SignInCheck:
+    """Whether the (email, client address) pair is locked, and the email's hash. The
+    Argon2 check comes after this read and before :func:`finish_sign_in`, so no write
+    lock is held while it runs (SQLite has one writer at a time)."""
     email, client = normalize_email(email)[:254], client[:64]
     failures = session.scalars(
         select(SignInFailure.at).where(
@@ -121,10 +130,26 @@ def sign_in(session: Session, *, email: str, password: str, client: str, now: Mi
         )
     ).all()
     until = rules.locked_until(failures, now)
-    if until is not None:
-        return SignIn(SignInResult.THROTTLED, retry_after=rules.retry_after_seconds(until, now))
-    stored = password_hash_of(session, email)
-    if not passwords.check_password(stored, password):
+    return SignInCheck(
+        email=email,
+        client=client,
+        stored_hash=password_hash_of(session, email) if until is None else None,
+        retry_after=0 if until is None else rules.retry_after_seconds(until, now),
+    )
+
+
+def finish_sign_in(
+    session: Session, check: SignInCheck, *, password: str, matched: bool, now: Micros
+) -> SignIn:
+    """Record a failure, or open a session (forgetting the pair's failures).
+
+    Unknown email, no password yet and a wrong password are one and the same refusal,
+    after the same Argon2 work (``passwords.check_password``).
+    """
+    email, client = check.email, check.client
+    if check.retry_after:
+        return SignIn(SignInResult.THROTTLED, retry_after=check.retry_after)
+    if not matched or check.stored_hash is None:
         session.execute(
             delete(SignInFailure).where(
                 SignInFailure.email == email,
@@ -135,11 +160,10 @@ def sign_in(session: Session, *, email: str, password: str, client: str, now: Mi
         session.add(SignInFailure(email=email, client=client, at=now))
         session.flush()
         return SignIn(SignInResult.REFUSED)
-    assert stored is not None  # check_password never accepts a missing hash
     session.execute(
         delete(SignInFailure).where(SignInFailure.email == email, SignInFailure.client == client)
     )
-    if passwords.needs_rehash(stored):
+    if passwords.needs_rehash(check.stored_hash):
         _store_hash(session, email, passwords.hash_password(password))
     return SignIn(SignInResult.SIGNED_IN, token=open_session(session, email=email, now=now))
 
