@@ -3,6 +3,7 @@ changes and the notices no request writes."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
@@ -15,6 +16,7 @@ from botbill.kit.instants import DAY, MINUTE, to_micros
 from botbill.settings import Settings
 from tests.conftest import Server
 from tests.factories import T0, make_workspace
+from tests.locks import postgresql_only
 from tests.plans.lifecycle import spend
 from tests.wallet.accounts import add_funds, funded_app, new_app, tenant
 from tests.webhooks.announced import announced, subscribe, types_of
@@ -132,3 +134,27 @@ def test_the_worker_delivers_in_its_own_thread(db: Engine) -> None:
             worker.stop()
     [got] = receiver.received
     assert got.verified(secret)["type"] == "order.paid"
+
+
+@postgresql_only
+def test_two_sweepers_racing_announce_a_change_once(server: Server, http: httpx.Client) -> None:
+    acme = tenant(server.engine)
+    funded_app(http, server.engine, acme, plan="standard", amount=10_000)
+    subscribe(http, acme.key, *STATE_TYPES)
+    sweep(server)
+    server.clock.advance(MINUTE)
+    spend(server.engine, acme, 6_000, now=server.clock.now())
+    barrier = threading.Barrier(4)
+    counts: list[int] = []
+
+    def sweeper() -> None:
+        barrier.wait()
+        counts.append(sweep(server))
+
+    threads = [threading.Thread(target=sweeper) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(counts) == [0, 0, 0, 1]
+    assert types_of(announced(server.engine, acme.workspace_id)) == ["low_balance"]
