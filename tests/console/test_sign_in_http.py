@@ -252,3 +252,12 @@ def test_another_workspace_is_not_found(people: People, console_client: Clients)
         assert response.status_code == 404
         assert "Globex" not in response.text
     assert client.get("/console/w/ws_nope/orders").status_code == 404
+
+
+def test_an_operator_in_no_workspace_lands_on_the_operator_pages(
+    people: People, console_client: Clients
+) -> None:
+    client = console_client()
+    assert client.sign_in(people.operator).status_code == 303
+    assert client.get("/console").headers["location"] == "/console/operator"
+    assert client.get(people.url("usage")).status_code != 403
