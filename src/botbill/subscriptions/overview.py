@@ -18,6 +18,8 @@ from botbill.extensions.notices import extension_notices
 from botbill.kit.instants import Micros
 from botbill.kit.money import Money
 from botbill.ledger.balances import balances_of, live_promotions
+from botbill.ledger.entries import EntryKind
+from botbill.ledger.models import LedgerEntry
 from botbill.plans.catalog import Plan
 from botbill.plans.catalog_store import catalog
 from botbill.plans.models import Subscription, SubscriptionPeriod
@@ -112,6 +114,7 @@ def overviews(
     balances = balances_of(session, workspace.id, ids, now)
     plans = catalog(session)
     extensions = extension_notices(session, workspace.id, ids, now)
+    promoted = _with_live_promotions(session, workspace.id, ids, now)
     result = []
     for app in apps:
         subscription = subscriptions.get(app.id)
@@ -138,6 +141,7 @@ def overviews(
             scheduled=scheduled,
             now=now,
             low_balance=low_balance,
+            promoted=app.id in promoted,
         ) + extensions.get(app.id, [])
         result.append(
             Overview(
@@ -168,6 +172,7 @@ def _notices(
     scheduled: Plan | None,
     now: Micros,
     low_balance: int,
+    promoted: bool,
 ) -> list[Notice]:
     tz = workspace.timezone
     end = local_date_text(subscription.period_end, tz)
@@ -192,7 +197,8 @@ def _notices(
         add(NoticeType.INSUFFICIENT_FUNDS, f"the balance ({money}) does not cover use")
     elif draws_on_balance and facts.balance < low_balance:
         add(NoticeType.LOW_BALANCE, f"the balance ({money}) is low")
-    for lot in live_promotions(session, workspace.id, subscription.app_id, now):
+    lots = live_promotions(session, workspace.id, subscription.app_id, now) if promoted else []
+    for lot in lots:
         if lot.expires_at - now <= EXPIRING_WITHIN:
             rest = Money(lot.remaining, workspace.currency).format()
             notices.append(
@@ -203,3 +209,22 @@ def _notices(
                 )
             )
     return notices
+
+
+def _with_live_promotions(
+    session: Session, workspace_id: str, app_ids: Sequence[str], now: Micros
+) -> set[str]:
+    """The apps that hold a promotional grant not yet expired, in one query: the Plan list
+    reads the others' ledgers for nothing (a 500-app page asked 500 times)."""
+    return set(
+        session.scalars(
+            select(LedgerEntry.app_id)
+            .where(
+                LedgerEntry.workspace_id == workspace_id,
+                LedgerEntry.app_id.in_(app_ids),
+                LedgerEntry.kind == EntryKind.PROMO_GRANT.value,
+                LedgerEntry.expires_at > now,
+            )
+            .distinct()
+        )
+    )
