@@ -10,7 +10,7 @@ import httpx
 
 from tests.console.conftest import People
 from tests.console.kit import ConsoleClient
-from tests.factories import auth, make_app
+from tests.factories import add_app, auth, make_app
 
 
 def subscription(people: People, app_id: str) -> dict[str, Any]:
@@ -133,3 +133,20 @@ def test_the_pages_show_what_the_api_answers(
     )
     assert bad.status_code == 422
     assert "hourly buckets need a range of at most 7 days" in bad.text
+
+
+def test_the_plan_list_pages_by_fifty(
+    people: People, console_client: Callable[[], ConsoleClient]
+) -> None:
+    for n in range(51):
+        add_app(people.server.engine, workspace_id=people.workspace_id, app_id=f"bot-{n:02d}")
+    client = console_client()
+    client.sign_in(people.admin)
+    first = client.get(people.url("plan")).text
+    assert first.count('data-app="bot-') == 50
+    assert 'data-app="bot-50"' not in first
+    assert people.url("plan") + "?after=bot-49" in first
+    second = client.get(people.url("plan") + "?after=bot-49").text
+    assert second.count('data-app="bot-') == 1
+    assert 'data-app="bot-50"' in second
+    assert "Next page" not in second

@@ -8,6 +8,8 @@ Every read and write goes through the services behind ``/v1/subscriptions`` and
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
@@ -31,29 +33,21 @@ from botbill.workspaces.service import list_members
 router = APIRouter(route_class=ConsoleRoute)
 router.include_router(plan_manage.router)
 
-PAGE = 500
-"""Apps read per call of the Plan list service; the page shows them all."""
+PAGE = 50
+"""Bots per page of the Plan list, as the API's default page: a 500-bot workspace reads
+and renders one page at a time."""
 
 
-def plan_rows(
-    engine: Engine, clock: Clock, *, workspace_id: str, low_balance: int
-) -> list[SubscriptionSummary]:
-    """Every app's row of the Plan list, through the service of ``GET /v1/subscriptions``."""
-    rows: list[SubscriptionSummary] = []
-    after: str | None = None
-    while True:
-        page = subscriptions.plan_list(
-            engine,
-            clock,
-            workspace_id=workspace_id,
-            after=after,
-            limit=PAGE,
-            low_balance=low_balance,
-        )
-        rows += page.items
-        if page.next_cursor is None or not page.items:
-            return rows
-        after = page.items[-1].app_id
+def plan_page_rows(
+    engine: Engine, clock: Clock, *, workspace_id: str, after: str | None, low_balance: int
+) -> tuple[list[SubscriptionSummary], str | None]:
+    """One page of the Plan list from the service of ``GET /v1/subscriptions``, and the
+    last app id shown when more follow."""
+    page = subscriptions.plan_list(
+        engine, clock, workspace_id=workspace_id, after=after, limit=PAGE, low_balance=low_balance
+    )
+    more = page.next_cursor is not None and bool(page.items)
+    return page.items, page.items[-1].app_id if more else None
 
 
 def _page(
@@ -63,9 +57,13 @@ def _page(
     clock: Clock,
     low_balance: int,
     *,
+    after: str | None = None,
     error: Problem | None = None,
 ) -> HTMLResponse:
-    rows = plan_rows(engine, clock, workspace_id=viewer.workspace_id, low_balance=low_balance)
+    rows, last = plan_page_rows(
+        engine, clock, workspace_id=viewer.workspace_id, after=after, low_balance=low_balance
+    )
+    base = f"/console/w/{viewer.workspace_id}"
     with unit_of_work(engine, write=False) as session:
         members = list_members(session, viewer.workspace_id, limit=10_000)
         owners = [m for m in members if Role(m.role) in APP_OWNER_ROLES]
@@ -75,7 +73,9 @@ def _page(
         viewer,
         rows=rows,
         owners=owners,
-        base=f"/console/w/{viewer.workspace_id}",
+        base=base,
+        first_url=f"{base}/plan" if after else None,
+        next_url=f"{base}/plan?{urlencode({'after': last})}" if last else None,
         status_code=200 if error is None else error.status,
         notice=None if error is None else {"kind": "error", "text": error.detail},
     )
@@ -88,8 +88,11 @@ def plan_page(
     engine: EngineDep,
     clock: ClockDep,
     settings: SettingsDep,
+    after: str | None = None,
 ) -> HTMLResponse:
-    return _page(request, viewer, engine, clock, settings.low_balance_threshold)
+    return _page(
+        request, viewer, engine, clock, settings.low_balance_threshold, after=after or None
+    )
 
 
 @router.post("/console/w/{workspace_id}/plan/{app_id}/owner", dependencies=[CsrfChecked])
