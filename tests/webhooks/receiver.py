@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import orjson
 from standardwebhooks import Webhook
 
 
@@ -19,11 +18,6 @@ from standardwebhooks import Webhook
 class Received:
     headers: dict[str, str]
     body: bytes
-
-    @property
-    def json(self) -> dict[str, Any]:
-        loaded: dict[str, Any] = orjson.loads(self.body)
-        return loaded
 
     def verified(self, secret: str) -> dict[str, Any]:
         """The body, once the ``standardwebhooks`` library accepts its signature (and its
@@ -46,10 +40,11 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take(self) -> tuple[Received, int]:
+    def keep(self, request: Received) -> int:
+        """Keep a request; the status to answer it with."""
         with self.lock:
-            status = self.answers.pop(0) if self.answers else 200
-            return self.received[-1], status
+            self.received.append(request)
+            return self.answers.pop(0) if self.answers else 200
 
 
 @contextmanager
@@ -61,9 +56,7 @@ def receiving(*answers: int, path: str = "/hooks") -> Iterator[Receiver]:
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
             headers = {name.lower(): value for name, value in self.headers.items()}
-            with receiver.lock:
-                receiver.received.append(Received(headers, body))
-            _, status = receiver.take()
+            status = receiver.keep(Received(headers, body))
             self.send_response(status)
             if 300 <= status < 400:
                 self.send_header("location", receiver.url + "/elsewhere")
