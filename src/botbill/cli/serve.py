@@ -15,6 +15,12 @@ from botbill.settings import get_settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+WORKER_HEALTHCHECK_SECONDS = 60
+"""uvicorn replaces a server process that does not answer its ping within this many
+seconds, one still booting included. At uvicorn's default (5), a machine too busy to boot
+a process that fast (a restart after a crash, under load) had them replaced over and over
+and never served."""
+
 
 def migrate() -> None:
     """Bring the database schema up to date."""
@@ -111,6 +117,7 @@ def run_server(host: str, port: int, *, workers: int = 1, with_worker: bool = Tr
             workers=workers,
             log_config=None,
             access_log=False,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
     finally:
         if background is not None:
