@@ -312,3 +312,16 @@ def test_two_senders_racing_send_each_delivery_once(db: Engine) -> None:
     assert len(ids) == 60
     assert len(set(ids)) == 60
     assert {d.status for d in deliveries(db)} == {"succeeded"}
+
+
+def test_a_deleted_endpoint_takes_its_deliveries_along(db: Engine) -> None:
+    now = real_now()
+    workspace_id, _ = make_workspace(db)
+    with receiving() as receiver:
+        endpoint_id, _ = endpoint(db, workspace_id, receiver.url, now=now)
+        announce_order_paid(db, workspace_id, now=now)
+        with unit_of_work(db, write=True) as session:
+            service.delete_endpoint(session, workspace_id, endpoint_id, actor=Actor.cli(), now=now)
+        assert deliver(db, now=now) == 0
+    assert receiver.received == []
+    assert deliveries(db) == []

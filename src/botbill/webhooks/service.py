@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from botbill.audit.service import Action, Actor, record, target
@@ -182,9 +182,7 @@ def delete_endpoint(
         actor=actor,
         now=now,
     )
-    session.query(WebhookDelivery).filter(WebhookDelivery.endpoint_id == endpoint.id).delete(
-        synchronize_session=False
-    )
+    session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
     session.delete(endpoint)
     session.flush()
 
