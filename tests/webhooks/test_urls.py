@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from botbill.webhooks.urls import address_refusal, url_refusal
 
@@ -92,7 +96,31 @@ def test_public_addresses_are_accepted_and_nothing_resolved_is_refused() -> None
     assert address_refusal(["93.184.216.34", "2606:2800:220:1::"], production=True) is None
     assert address_refusal([], production=True) == "the host does not resolve"
     assert address_refusal([], production=False) == "the host does not resolve"
+    assert address_refusal(["hooks.example.com"], production=True) == (
+        "'hooks.example.com' is not an IP address"
+    )
 
 
 def test_outside_production_local_addresses_are_fine() -> None:
     assert address_refusal(["127.0.0.1"], production=False) is None
+
+
+@given(url=st.one_of(st.text(max_size=80), st.from_regex(r"\Ahttps?://[^/]{0,30}(/.{0,20})?\Z")))
+def test_any_text_gets_an_answer_and_production_takes_only_https(url: str) -> None:
+    refusal = url_refusal(url, production=True)
+    if refusal is None:
+        assert url.startswith("https://")
+    if url_refusal(url, production=False) is None:
+        assert url.startswith(("https://", "http://localhost", "http://127.0.0.1"))
+
+
+@given(
+    addresses=st.lists(
+        st.one_of(st.ip_addresses().map(str), st.text(max_size=20)), min_size=1, max_size=4
+    )
+)
+def test_an_accepted_set_of_addresses_holds_only_public_ones(addresses: list[str]) -> None:
+    if address_refusal(addresses, production=True) is None:
+        for address in addresses:
+            parsed = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
+            assert parsed.is_global

@@ -57,20 +57,32 @@ def address_refusal(addresses: Sequence[str], *, production: bool) -> str | None
         return "the host does not resolve"
     if not production:
         return None
-    for address in addresses:
-        refusal = _literal_refusal(address)
+    for text in addresses:
+        address = _parsed(text)
+        if address is None:
+            return f"{text!r} is not an IP address"
+        refusal = _public_refusal(address)
         if refusal is not None:
             return refusal
     return None
 
 
+def _parsed(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IP address written alone or in URL brackets, its IPv6 zone dropped."""
+    try:
+        return ipaddress.ip_address(text.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
 def _literal_refusal(host: str) -> str | None:
     """Why an IP literal is not a public address; ``None`` for a public address or a
     name (names are checked once resolved)."""
-    try:
-        address = ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-    except ValueError:
-        return None
+    address = _parsed(host)
+    return None if address is None else _public_refusal(address)
+
+
+def _public_refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     if address.is_global and not address.is_multicast:
