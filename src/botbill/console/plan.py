@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
 
 from botbill.apps.service import change_owner
-from botbill.console import plan_manage
+from botbill.console import plan_funds, plan_manage
 from botbill.console.access import CsrfChecked, ManageViewer, PlanViewer, Viewer
 from botbill.console.pages import ConsoleRoute, redirect, render
 from botbill.console.plan_manage import FormFields
@@ -32,6 +32,7 @@ from botbill.workspaces.service import list_members
 
 router = APIRouter(route_class=ConsoleRoute)
 router.include_router(plan_manage.router)
+router.include_router(plan_funds.router)
 
 PAGE = 50
 """Bots per page of the Plan list, as the API's default page: a 500-bot workspace reads

@@ -1,5 +1,6 @@
 """Console pages: Manage one bot — its plan and this period's use, a plan change shown
-before it is confirmed, add funds, renewal and auto-reload, extension requests.
+before it is confirmed, extension requests. Its money forms (add funds, renewal and
+auto-reload) are :mod:`botbill.console.plan_funds`.
 
 Each form builds the API's own request schema and calls the service its ``/v1`` route
 calls, so the rules (limits, refusals, audit entries) are the same whichever way an admin
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from botbill.console.access import CsrfChecked, ManageViewer, PlanViewer, Viewer
-from botbill.console.amounts import major_units, minor_units
+from botbill.console.amounts import major_units
 from botbill.console.pages import ConsoleRoute, read_form, redirect, render
 from botbill.console.plan_quote import Quote, quote_change
 from botbill.console.writes import attempt, invalid_form
@@ -26,9 +27,8 @@ from botbill.extensions.schemas import ExtensionRequestCreate, request_out
 from botbill.invoicing.profiles import seller_profile
 from botbill.kit.db import unit_of_work
 from botbill.kit.money import Money
-from botbill.kit.problems import Invalid, Problem
+from botbill.kit.problems import Problem
 from botbill.kit.web import ClockDep, EngineDep
-from botbill.orders.schemas import FundsRequest
 from botbill.orders.service import get_order
 from botbill.orders.web import CardsDep, SettingsDep
 from botbill.plans.catalog import Plan
@@ -36,11 +36,8 @@ from botbill.plans.catalog_store import catalog
 from botbill.settings import Settings
 from botbill.subscriptions import service as subscriptions
 from botbill.subscriptions.schemas import (
-    AutoReloadSettings,
     PlanChangeRequest,
-    SubscriptionSettings,
 )
-from botbill.wallet import service as wallet
 from botbill.workspaces.service import get_workspace
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -49,7 +46,6 @@ FormFields = Annotated[Mapping[str, str], Depends(read_form)]
 PATH = "/console/w/{workspace_id}/plan/{app_id}"
 UPGRADED = "The plan was changed; the new period starts now."
 DOWNGRADED = "The downgrade is scheduled for the end of the period; it can be withdrawn."
-WIRE_PLACED = "The wire order is placed; the funds land when an operator confirms receipt."
 
 
 def _plan_summary(plan: Plan, currency: str) -> str:
@@ -59,7 +55,7 @@ def _plan_summary(plan: Plan, currency: str) -> str:
     return "pay as you go from the balance"
 
 
-def _page(
+def manage_page_response(
     request: Request,
     viewer: Viewer,
     app_id: str,
@@ -149,7 +145,7 @@ def manage_page(
                 )
         except Problem as problem:
             quote = problem
-    return _page(
+    return manage_page_response(
         request,
         viewer,
         app_id,
@@ -162,7 +158,7 @@ def manage_page(
     )
 
 
-def _after(
+def after_action(
     request: Request,
     viewer: Viewer,
     app_id: str,
@@ -176,7 +172,7 @@ def _after(
     """Back to the Manage page: redirected with a message after success (so a reload
     does not repeat the action), or shown with the error and nothing changed."""
     if isinstance(outcome, Problem):
-        return _page(
+        return manage_page_response(
             request, viewer, app_id, engine=engine, clock=clock, settings=settings, error=outcome
         )
     query, notice = done(outcome)
@@ -223,7 +219,7 @@ def change_plan_form(
                 now=clock.now(),
             ),
         )
-    return _after(
+    return after_action(
         request,
         viewer,
         app_id,
@@ -257,7 +253,7 @@ def withdraw_form(
             now=clock.now(),
         ),
     )
-    return _after(
+    return after_action(
         request,
         viewer,
         app_id,
@@ -266,123 +262,6 @@ def withdraw_form(
         clock=clock,
         settings=settings,
         done=lambda _: ("", "The scheduled change was withdrawn; the plan renews as it is."),
-    )
-
-
-def _currency(engine: EngineDep, workspace_id: str) -> str:
-    with unit_of_work(engine, write=False) as session:
-        return get_workspace(session, workspace_id).currency
-
-
-@router.post(f"{PATH}/funds", dependencies=[CsrfChecked])
-def add_funds_form(
-    app_id: str,
-    request: Request,
-    viewer: ManageViewer,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    cards: CardsDep,
-    form: FormFields,
-) -> Response:
-    outcome: Any
-    amount, token = form.get("amount", ""), form.get("token", "")
-    payment_method = form.get("payment_method", "card")
-    try:
-        funds = FundsRequest.model_validate(
-            {
-                "amount": minor_units(amount, _currency(engine, viewer.workspace_id)),
-                "payment_method": payment_method,
-                "token": (token.strip() or None) if payment_method == "card" else None,
-            }
-        )
-    except ValueError as error:  # pydantic's ValidationError is a ValueError too
-        outcome = (
-            invalid_form(error)
-            if isinstance(error, ValidationError)
-            else Invalid(f"amount: {error}")
-        )
-    else:
-        outcome = attempt(
-            engine,
-            lambda session: wallet.add_funds(
-                session,
-                workspace_id=viewer.workspace_id,
-                app_id=app_id,
-                funds=funds,
-                actor=viewer.actor,
-                request=None,
-                limits=(settings.funds_min_amount, settings.funds_max_amount),
-                cards=cards,
-                now=clock.now(),
-            ),
-        )
-    return _after(
-        request,
-        viewer,
-        app_id,
-        outcome,
-        engine=engine,
-        clock=clock,
-        settings=settings,
-        done=lambda reply: (
-            (f"?wire={reply.body['id']}", WIRE_PLACED)
-            if reply.body["payment_method"] == "wire"
-            else ("", "The funds were added to the balance.")
-        ),
-    )
-
-
-@router.post(f"{PATH}/settings", dependencies=[CsrfChecked])
-def settings_form(
-    app_id: str,
-    request: Request,
-    viewer: ManageViewer,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    cards: CardsDep,
-    form: FormFields,
-) -> Response:
-    outcome: Any
-    renew, auto_reload = form.get("renew", ""), form.get("auto_reload", "")
-    threshold, reload_amount = form.get("threshold", ""), form.get("reload_amount", "")
-    currency = _currency(engine, viewer.workspace_id)
-    try:
-        reload: dict[str, Any] = {"enabled": auto_reload == "on"}
-        if threshold.strip():
-            reload["threshold"] = minor_units(threshold, currency)
-        if reload_amount.strip():
-            reload["amount"] = minor_units(reload_amount, currency)
-        changes = SubscriptionSettings(
-            renew=renew == "on", auto_reload=AutoReloadSettings.model_validate(reload)
-        )
-    except ValueError as error:
-        outcome = invalid_form(error) if isinstance(error, ValidationError) else Invalid(str(error))
-    else:
-        outcome = attempt(
-            engine,
-            lambda session: subscriptions.update_settings(
-                session,
-                workspace_id=viewer.workspace_id,
-                app_id=app_id,
-                settings=changes,
-                actor=viewer.actor,
-                cards=cards,
-                funds_limits=(settings.funds_min_amount, settings.funds_max_amount),
-                low_balance=settings.low_balance_threshold,
-                now=clock.now(),
-            ),
-        )
-    return _after(
-        request,
-        viewer,
-        app_id,
-        outcome,
-        engine=engine,
-        clock=clock,
-        settings=settings,
-        done=lambda _: ("", "The settings were saved."),
     )
 
 
@@ -419,7 +298,7 @@ def extension_form(
                 now=clock.now(),
             ),
         )
-    return _after(
+    return after_action(
         request,
         viewer,
         app_id,
