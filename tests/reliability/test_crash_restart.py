@@ -31,8 +31,11 @@ def test_server_processes_slower_to_boot_than_uvicorns_ping_still_serve(tmp_path
     env |= {
         "BOTBILL_DATABASE_URL": f"sqlite:///{tmp_path / 'botbill.db'}",
         "BOTBILL_LOG_FORMAT": "json",
-        "PYTHONPATH": str(tmp_path),
     }
+    inherited = os.environ.get("PYTHONPATH")  # the slow boot first, whatever else was there
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(tmp_path), inherited] if inherited else [str(tmp_path)]
+    )
     with log.open("wb") as output:
         server = subprocess.Popen(
             [str(BOTBILL), "serve", "--port", str(port), "--workers", "2", "--without-worker"],
