@@ -11,7 +11,8 @@ batches, add-funds orders under ``Idempotency-Key`` (card, and wire confirmed by
 operator key). Each round waits a random time drawn from the seed, kills the whole group
 with ``SIGKILL`` and starts it again; the clients send again whatever was not answered.
 Then the background worker catches up and ``bench.crash_check`` compares the server with
-the reference. Exits non-zero when anything differs. docs/crash-safety.md has what is
+the reference. Prints a line per kill and the figures, writes them as JSON under
+bench/out/, and exits non-zero when anything differs. docs/crash-safety.md has what is
 checked and what the runs found.
 """
 
@@ -31,6 +32,7 @@ from typing import Any
 
 import httpx
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from sqlalchemy.orm import Session
 
@@ -48,6 +50,8 @@ from botbill.kit.db import build_engine, unit_of_work
 from botbill.migrations import upgrade
 from botbill.workspaces.service import create_workspace
 
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
 console = Console(width=None if sys.stdout.isatty() else 120)
 UPTIME = (0.5, 4.0)
 """Seconds the server runs under load before a kill: drawn uniformly from the seed."""
@@ -219,7 +223,7 @@ def replaced_processes(log: Path) -> int:
 def say_round(kind: str, rounds: int) -> Callable[[Round], None]:
     def say(done: Round) -> None:
         console.print(
-            f"[{kind}] round {done.number:2}/{rounds}: killed after {done.uptime:4.2f} s "
+            f"{kind}: round {done.number:2}/{rounds}: killed after {done.uptime:4.2f} s "
             f"with {done.in_flight} request(s) in flight; up again in {done.restart:.2f} s",
             highlight=False,
         )
@@ -229,11 +233,11 @@ def say_round(kind: str, rounds: int) -> Callable[[Round], None]:
 
 def report(outcome: Outcome) -> None:
     figures = "  ".join(f"{name}={value}" for name, value in outcome.figures.items())
-    console.print(f"[{outcome.db}] {figures}", highlight=False)
+    console.print(f"{outcome.db}: {figures}", highlight=False)
     if outcome.exact:
-        console.print(f"[green][{outcome.db}] exact: nothing lost, nothing invented[/green]")
+        console.print(f"[green]{outcome.db}: exact, nothing lost, nothing invented[/green]")
     for mismatch in outcome.mismatches:
-        console.print(f"[red][{outcome.db}] {mismatch}[/red]", highlight=False)
+        console.print(f"[red]{outcome.db}: {escape(mismatch)}[/red]", highlight=False)
 
 
 def main() -> None:
@@ -252,7 +256,7 @@ def main() -> None:
     try:
         with Progress(console=console, transient=True) as progress:
             for kind in kinds:
-                task = progress.add_task(f"[{kind}] kills", total=args.rounds)
+                task = progress.add_task(f"{kind}: kills", total=args.rounds)
                 say = say_round(kind, args.rounds)
 
                 def advance(
@@ -269,9 +273,10 @@ def main() -> None:
                 outcomes.append(outcome)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    console.print(
-        json.dumps([asdict(outcome) for outcome in outcomes]), highlight=False, soft_wrap=True
-    )
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"crash-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    path.write_text(json.dumps([asdict(outcome) for outcome in outcomes], indent=2) + "\n")
+    console.print(f"figures written to {path.relative_to(ROOT)}", highlight=False)
     if not all(outcome.exact for outcome in outcomes):
         console.print(f"[red]not exact; replay with --seed {seed}[/red]")
         sys.exit(1)
