@@ -153,7 +153,9 @@ def _resume(
 
 
 def sign_in_redirect(request: Request) -> ConsoleExit:
-    target = request.url.path
+    """To the sign-in page, which comes back here (a form posted with an ended session
+    comes back to the console's start: its page may be gone)."""
+    target = request.url.path if request.method == "GET" else "/console"
     if request.method == "GET" and request.url.query:
         target += "?" + request.url.query
     url = f"/console/sign-in?next={quote(target, safe='/')}"
