@@ -115,7 +115,8 @@ def measure(db: Database, data: Path, rounds: int) -> dict[str, Any]:
     with Server(db, jobs=False) as server, httpx.Client(base_url=server.url) as http:
         usage = time_usage(http, key, rounds=rounds)
         flat, answer = time_summaries(http, key, grouped=False, rounds=rounds)
-        by_bot, by_bot_answer = time_summaries(http, key, grouped=True, rounds=rounds)
+        # Grouped by bot answers every bot's every day: fewer rounds, for information.
+        by_bot, by_bot_answer = time_summaries(http, key, grouped=True, rounds=PER_CLIENT)
     periods = len(answer["response"]["data"][0]["val"])
     for name, timings in (
         ("summary_status", flat),

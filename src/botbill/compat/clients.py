@@ -143,23 +143,26 @@ def count_request(session: Session, *, client_id: str, now: Micros) -> None:
     """One more request in each window; 429 past a limit. The caller's unit of work rolls
     back on the refusal, so a refused request is not counted."""
     table = table_of(ApiClientRequestCount)
-    for window, width, limit in LIMITS:
-        start = now - now % width
-        statement = upsert_insert(session)(table).values(
-            client_id=client_id, window=window, window_start=start, requests=1
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["client_id", "window", "window_start"],
-            set_={"requests": table.c.requests + 1},
-        ).returning(table.c.requests)
-        requests = session.execute(statement).scalar_one()
-        if requests == 1:  # a new window: the ones before it are done with
+    starts = {window: now - now % width for window, width, _ in LIMITS}
+    statement = upsert_insert(session)(table).values(
+        [
+            {"client_id": client_id, "window": window, "window_start": start, "requests": 1}
+            for window, start in starts.items()
+        ]
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["client_id", "window", "window_start"],
+        set_={"requests": table.c.requests + 1},
+    ).returning(table.c.window, table.c.requests)
+    counts: dict[str, int] = dict(session.execute(statement).all())
+    for window, _, limit in LIMITS:
+        if counts[window] == 1:  # a new window: the ones before it are done with
             session.execute(
                 delete(table).where(
                     table.c.client_id == client_id,
                     table.c.window == window,
-                    table.c.window_start < start,
+                    table.c.window_start < starts[window],
                 )
             )
-        if requests > limit:
+        if counts[window] > limit:
             raise PlatformError(429, RATE_LIMITED)
