@@ -148,6 +148,10 @@ def test_the_owner_changes_from_the_row_menu_to_eligible_members_only(
     a_bot(people)
     sign_in(page, people.admin)
     page.goto(people.url("plan"))
+    # By keyboard: the row's notices icon, then Manage (shown while the row has focus).
+    page.get_by_label("Show notices for Support Bot").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Manage Support Bot")).to_be_focused()
     page.get_by_label("More actions for Support Bot").click()
     choices = page.get_by_label("New owner of Support Bot")
     offered = choices.locator("option").all_text_contents()
