@@ -19,7 +19,7 @@ from tests.console.conftest import People
 from tests.console.kit import PASSWORD, make_person, sign_in, sqlite_only
 from tests.console.test_billing_sessions_http import history
 from tests.console.test_orders_http import paid_order
-from tests.factories import T0, event, make_workspace, send_events
+from tests.factories import T0, event, make_member, make_workspace, send_events
 
 MENU = ["Billing Sessions", "Orders & Invoices", "Plan", "Usage"]
 
@@ -79,6 +79,7 @@ def test_each_role_s_menu_and_refusals(
         assert response.status == 403
         expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
         assert menu_of(page) == MENU[:2]
+        screenshot(page, "not-allowed")
 
 
 @sqlite_only
@@ -134,6 +135,23 @@ def test_orders_and_the_invoice_download(page: Page, people: People) -> None:
         page.get_by_role("link", name=re.compile(order["number"])).click()
     assert download.value.suggested_filename == f"{order['number']}.pdf"
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+
+
+@sqlite_only
+def test_an_invitation_sets_the_password_in_the_browser(page: Page, people: People) -> None:
+    with httpx.Client(base_url=people.server.url) as http:
+        link = make_member(http, key=people.key, email="ann@acme.example", role="admin")
+    page.goto(link["invitation_url"])
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set your password")
+    screenshot(page, "invitation")
+    page.get_by_label("Password", exact=True).fill("my own new password")
+    page.get_by_label("Repeat the password").fill("my own new password")
+    page.get_by_role("button", name="Set password").click()
+    expect(page.get_by_role("status")).to_contain_text("Your password is set.")
+    sign_in(page, "ann@acme.example", "my own new password")
+    assert menu_of(page) == MENU
+    page.goto(link["invitation_url"])
+    expect(page.get_by_role("alert")).to_contain_text("has been used or is not valid")
 
 
 @sqlite_only
