@@ -10,7 +10,7 @@ import httpx
 from tests.audit.factories import log
 from tests.conftest import Server
 from tests.extensions.factories import asked, decide
-from tests.factories import make_member, problem
+from tests.factories import auth, make_member, problem
 from tests.wallet.accounts import funded_app, operator_key, tenant
 
 
@@ -39,3 +39,15 @@ def test_a_member_with_the_longest_email_is_added_and_audited(
     assert added["email"] == email
     [entry] = log(http, acme.key, target=f"member:{email}")
     assert entry["action"] == "member.added"
+
+
+def test_an_api_client_with_a_scope_repeated_is_issued_once_with_it(
+    server: Server, http: httpx.Client
+) -> None:
+    """Ten copies of one scope overflowed the stored list on PostgreSQL: a 500."""
+    acme = tenant(server.engine)
+    body = {"name": "Enterprise", "scopes": ["billing_sessions:read"] * 10}
+    response = http.post("/v1/api-clients", json=body, headers=auth(acme.key))
+    assert response.status_code == 201, response.text
+    assert response.json()["scopes"] == ["billing_sessions:read"]
+    problem(http.post("/v1/api-clients", json={"name": "a\x00b"}, headers=auth(acme.key)), 422)

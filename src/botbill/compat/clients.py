@@ -63,7 +63,7 @@ def create_client(
         id=client_id,
         workspace_id=workspace_id,
         name=name,
-        scopes=",".join(sorted(scope.value for scope in scopes)),
+        scopes=",".join(sorted({scope.value for scope in scopes})),  # each once
         secret_ciphertext=client_secrets.seal(secret, client_id=client_id, secret_key=secret_key),
         created_at=from_micros(now),
     )

@@ -5,16 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from botbill.compat.clients import ClientScope
 from botbill.compat.models import ApiClient
+from botbill.workspaces.schemas import no_nul
 
 
 class ApiClientCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        AfterValidator(no_nul),
+    ]
     scopes: list[ClientScope] = Field(
         default=[ClientScope.BILLING_SESSIONS_READ],
         description="What the client may call; default billing_sessions:read.",
