@@ -3,7 +3,9 @@ the job record and result fields, the counters against /v1/usage, and the refusa
 
 from __future__ import annotations
 
+import random
 import re
+from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +13,7 @@ import httpx
 import orjson
 import pytest
 
+from botbill.kit.instants import DAY, from_micros, to_micros
 from tests.compat.factories import (
     SAMPLE_STREAM,
     SUMMARY_BAC_SAMPLE,
@@ -23,6 +26,8 @@ from tests.compat.factories import (
 )
 from tests.conftest import Server
 from tests.factories import T0, auth, event, make_app, make_workspace, minutes, send_events
+from tests.histories import APP_TIMEOUTS, expected_sessions, random_history, shuffled_batches
+from tests.metering.factories import expected_conversations
 
 ISO_MILLIS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 ACCOUNT = "/api/public/bots/billingsessionsummary"
@@ -269,3 +274,34 @@ def test_refusals_create_no_job(
     errors(http.post(ACCOUNT, json=WEEK, headers=expired), 401)
     assert summary_jobs(server) == 0
     errors(http.get(f"{ACCOUNT}/status?type=summary", headers=headers), 404)
+
+
+def test_a_random_history_by_day_matches_the_rules(server: Server, http: httpx.Client) -> None:
+    """Every counter of every day, against the pure rules applied to the whole history."""
+    _, key = make_workspace(server.engine)
+    for app, timeout in APP_TIMEOUTS.items():
+        make_app(http, key=key, app_id=app, idle_timeout_minutes=timeout)
+    rng = random.Random(4)
+    now = to_micros(T0)
+    history = random_history(rng, now=now, span=20 * DAY, conversations=60)
+    for batch in shuffled_batches(rng, history):
+        assert send_events(http, key=key, body=batch).status_code == 200
+    headers = platform(token(*make_client(http, key=key)))
+    body = {**WEEK, "fromDate": "2026-11-01"}
+
+    expected: dict[int, Counter[str]] = defaultdict(Counter)
+    for s in expected_sessions(history, now=now):
+        if s.type != "voice":
+            counter = "sessions" if s.type == "usage" else "alert_notifications"
+            expected[s.start - s.start % DAY][counter] += 1
+    for _app, start, requests in expected_conversations(history, now=now):
+        expected[start - start % DAY].update(conversations=1, requests=requests)
+    assert len(expected) >= 10  # most of the 20 days saw traffic
+    listed = ask(http, headers, ACCOUNT, body)["data"][0]["val"]
+    assert listed == [
+        {
+            "date": f"{from_micros(day).date().isoformat()}T00:00:00.000Z",
+            "val": {counter: expected[day][counter] for counter in COUNTERS},
+        }
+        for day in sorted(expected)
+    ]
