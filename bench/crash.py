@@ -55,6 +55,10 @@ OUT = ROOT / "bench" / "out"
 console = Console(width=None if sys.stdout.isatty() else 120)
 UPTIME = (0.5, 4.0)
 """Seconds the server runs under load before a kill: drawn uniformly from the seed."""
+PAYMENT_WAIT, PAYMENT_AIM = 2.0, 0.15
+"""Every other kill waits (at most ``PAYMENT_WAIT`` seconds) for a payment to go out, then
+lands within ``PAYMENT_AIM`` seconds of it, while its transaction is likely open: kills
+at uniform instants mostly cut ingest batches, the bulk of the traffic."""
 FINAL_LOAD = 1.0
 """Seconds of load after the last restart, before the clients stop."""
 
@@ -64,6 +68,8 @@ class Round:
     number: int
     uptime: float
     """Seconds the server ran under load before this kill."""
+    aimed: bool
+    """Killed while a payment (an order or a wire confirmation) was out."""
     in_flight: int
     """Requests out at the instant of the kill."""
     restart: float
@@ -158,11 +164,15 @@ def run(
                 )
                 clients.start()
                 for number in range(1, rounds + 1):
-                    up = rng.uniform(*uptime)
+                    up, aim = rng.uniform(*uptime), rng.uniform(0, PAYMENT_AIM)
                     time.sleep(up)
+                    aimed = number % 2 == 0 and clients.await_payment(PAYMENT_WAIT)
+                    if aimed:
+                        time.sleep(aim)
                     in_flight = clients.in_flight()
                     server.kill()
-                    done = Round(number, round(up, 2), in_flight, round(server.start(), 2))
+                    restart = server.start()
+                    done = Round(number, round(up, 2), aimed, in_flight, round(restart, 2))
                     outcome.rounds.append(done)
                     on_round(done)
                 time.sleep(FINAL_LOAD)
@@ -199,12 +209,14 @@ def check_stored(
 def figures(journal: Journal, receiver: Receiver, rounds: list[Round]) -> dict[str, Any]:
     return {
         "kills": len(rounds),
+        "kills_aimed_at_payments": sum(r.aimed for r in rounds),
         "requests_in_flight_at_kills": sum(r.in_flight for r in rounds),
         "batches": journal.batches,
         "events": journal.events,
         "duplicate_events": journal.duplicates,
         "orders": len(journal.orders),
         "orders_replayed": journal.replayed,
+        "payments_cut_by_kills": journal.payments_cut,
         "wires_confirmed": len(journal.confirmed),
         "confirmations_answered_409": journal.confirmed_earlier,
         "requests_resent": journal.resent,
@@ -224,7 +236,8 @@ def say_round(kind: str, rounds: int) -> Callable[[Round], None]:
     def say(done: Round) -> None:
         console.print(
             f"{kind}: round {done.number:2}/{rounds}: killed after {done.uptime:4.2f} s "
-            f"with {done.in_flight} request(s) in flight; up again in {done.restart:.2f} s",
+            f"{'(a payment out) ' if done.aimed else ''}with {done.in_flight} request(s) in "
+            f"flight; up again in {done.restart:.2f} s",
             highlight=False,
         )
 

@@ -50,6 +50,8 @@ class Journal:
     """Wire order id → the order once the operator's confirmation was answered."""
     confirmed_earlier: int = 0
     """Confirmations answered 409 because an earlier one committed unanswered."""
+    payments_cut: int = 0
+    """Orders and confirmations sent again because a kill cut them (same key, same body)."""
     resent: int = 0
     """Requests sent again after no answer."""
     server_errors: int = 0
@@ -70,12 +72,14 @@ class Sender:
         )
         self.journal = journal
         self.in_flight = False
+        self.cut = False
+        """Whether the last request had to be sent again: a kill cut it."""
 
     def answer(self, method: str, url: str, what: str, **options: Any) -> httpx.Response:
         """The first answer that is neither a 429 nor a 5xx, sending again until then."""
         started = time.monotonic()
         last = "nothing"
-        self.in_flight = True
+        self.in_flight, self.cut = True, False
         try:
             while time.monotonic() - started < GIVE_UP:
                 try:
@@ -95,6 +99,7 @@ class Sender:
                     if self.journal.server_errors <= SAMPLES:
                         self.journal.refuse(what, response)
                     pause = RETRY_PAUSE
+                self.cut = True
                 with self.journal.lock:
                     self.journal.resent += 1
                 time.sleep(pause)
@@ -145,6 +150,16 @@ class Clients:
     def in_flight(self) -> int:
         """Requests out right now: what a kill at this instant cuts."""
         return sum(sender.in_flight for sender in self._all())
+
+    def await_payment(self, timeout: float) -> bool:
+        """Wait until an order or a wire confirmation is out (``False`` if none was within
+        ``timeout`` seconds): a kill aimed at a payment's transaction."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.senders[-1].in_flight or self.operator.in_flight:
+                return True
+            time.sleep(0.002)
+        return False
 
     def _all(self) -> tuple[Sender, ...]:
         return (*self.senders, self.operator, self.reader)
@@ -222,6 +237,7 @@ class Clients:
                 with self.journal.lock:
                     self.journal.orders[key] = order
                     self.journal.replayed += response.headers.get("Idempotent-Replayed") == "true"
+                    self.journal.payments_cut += sender.cut
                 if order["payment_method"] == "wire":
                     self.wires.put(order["id"])
         finally:
@@ -233,6 +249,8 @@ class Clients:
         while (order_id := self.wires.get()) is not None:
             what = f"POST /v1/orders/{order_id}/confirm-payment"
             response = operator.answer("POST", f"/v1/orders/{order_id}/confirm-payment", what)
+            with self.journal.lock:
+                self.journal.payments_cut += operator.cut
             if response.status_code == 409:
                 response = reader.answer("GET", f"/v1/orders/{order_id}", f"GET {order_id}")
                 if response.status_code == 200 and response.json()["payment_status"] == "paid":
