@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine, func, select
@@ -53,7 +53,7 @@ def funds_paid(journal: Journal) -> dict[str, int]:
     return funds
 
 
-def expected_usage(work: Any) -> tuple[dict[str, AppCounts], tuple[Micros, Micros]]:
+def expected_usage(work: Path) -> tuple[dict[str, AppCounts], tuple[Micros, Micros]]:
     now = now_micros()
     window = window_for(now)
     idle = {app.id: app.idle_timeout_minutes for app in LOAD_APPS}
@@ -82,7 +82,7 @@ def settle(
     return time.monotonic() - started
 
 
-def check_usage(http: httpx.Client, work: Any, journal: Journal) -> tuple[list[str], float]:
+def check_usage(http: httpx.Client, work: Path, journal: Journal) -> tuple[list[str], float]:
     """The soak's comparison once the server caught up: counts, billing-session list and
     balances (funds paid minus the rules' charges)."""
     expected, window = expected_usage(work)
