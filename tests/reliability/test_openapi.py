@@ -84,6 +84,7 @@ def test_statuses_follow_from_each_route() -> None:
         ("POST", "/v1/members"),
         ("POST", "/v1/apps/{app_id}/subscription/change"),
         ("POST", "/v1/orders/{order_id}/confirm-payment"),
+        ("POST", "/v1/apps/{app_id}/funds"),  # an Idempotency-Key reused: make fuzz
     ):
         assert "409" in documented[conflicted], conflicted
     events = schema["paths"]["/v1/events"]["post"]["responses"]

@@ -12,6 +12,7 @@ table, not a list of paths, so a new route is documented the moment it is added:
 - 422 wherever there is input (parameters, or a body, even one the route reads itself
   and describes in ``openapi_extra``), and 400 where there is a body (one that is not
   UTF-8 text cannot even be parsed);
+- 409 where a request carries an ``Idempotency-Key`` (the key reused for another request);
 - what a route declares itself (``responses={409: {"description": ...}}``: 402, 409,
   413, 429…), rendered as problem responses too.
 
@@ -216,6 +217,8 @@ def _problem_responses(
         statuses.add(400)  # a body that is not even text (FastAPI: "error parsing the body")
     if has_body or _has_input(dependant):
         statuses.add(422)
+    if _takes_idempotency_key(dependant):
+        statuses.add(409)  # the key again, with a different request
     for status in sorted(statuses):
         declared = responses.get(str(status), {})
         response: dict[str, Any] = {
@@ -275,6 +278,14 @@ def _names_an_id(dependant: Dependant) -> bool:
         if any(p.alias.endswith("_id") for p in d.query_params):
             return True
     return False
+
+
+def _takes_idempotency_key(dependant: Dependant) -> bool:
+    return any(
+        p.alias.lower() == "idempotency-key"
+        for d in _dependants(dependant)
+        for p in d.header_params
+    )
 
 
 def _has_input(dependant: Dependant) -> bool:
