@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from botbill.console.access import CsrfChecked, ManageViewer
+from botbill.console.access import CsrfChecked
 from botbill.console.amounts import minor_units
 from botbill.console.pages import ConsoleRoute
-from botbill.console.plan_manage import PATH, FormFields, after_action
-from botbill.console.writes import attempt, invalid_form
+from botbill.console.plan_manage import PATH, FormFields, Manage, ManageDep
+from botbill.console.writes import invalid_form
 from botbill.kit.db import unit_of_work
 from botbill.kit.problems import Invalid
-from botbill.kit.web import ClockDep, EngineDep
 from botbill.orders.schemas import FundsRequest
-from botbill.orders.web import CardsDep, SettingsDep
 from botbill.subscriptions import service as subscriptions
 from botbill.subscriptions.schemas import AutoReloadSettings, SubscriptionSettings
 from botbill.wallet import service as wallet
@@ -33,29 +31,20 @@ router = APIRouter(route_class=ConsoleRoute)
 WIRE_PLACED = "The wire order is placed; the funds land when an operator confirms receipt."
 
 
-def _currency(engine: EngineDep, workspace_id: str) -> str:
-    with unit_of_work(engine, write=False) as session:
-        return get_workspace(session, workspace_id).currency
+def _currency(manage: Manage) -> str:
+    with unit_of_work(manage.engine, write=False) as session:
+        return get_workspace(session, manage.viewer.workspace_id).currency
 
 
 @router.post(f"{PATH}/funds", dependencies=[CsrfChecked])
-def add_funds_form(
-    app_id: str,
-    request: Request,
-    viewer: ManageViewer,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    cards: CardsDep,
-    form: FormFields,
-) -> Response:
+def add_funds_form(manage: ManageDep, form: FormFields) -> Response:
     outcome: Any
     amount, token = form.get("amount", ""), form.get("token", "")
     payment_method = form.get("payment_method", "card")
     try:
         funds = FundsRequest.model_validate(
             {
-                "amount": minor_units(amount, _currency(engine, viewer.workspace_id)),
+                "amount": minor_units(amount, _currency(manage)),
                 "payment_method": payment_method,
                 "token": (token.strip() or None) if payment_method == "card" else None,
             }
@@ -67,28 +56,22 @@ def add_funds_form(
             else Invalid(f"amount: {error}")
         )
     else:
-        outcome = attempt(
-            engine,
+        limits = (manage.settings.funds_min_amount, manage.settings.funds_max_amount)
+        outcome = manage.attempt(
             lambda session: wallet.add_funds(
                 session,
-                workspace_id=viewer.workspace_id,
-                app_id=app_id,
+                workspace_id=manage.viewer.workspace_id,
+                app_id=manage.app_id,
                 funds=funds,
-                actor=viewer.actor,
+                actor=manage.viewer.actor,
                 request=None,
-                limits=(settings.funds_min_amount, settings.funds_max_amount),
-                cards=cards,
-                now=clock.now(),
-            ),
+                limits=limits,
+                cards=manage.cards,
+                now=manage.clock.now(),
+            )
         )
-    return after_action(
-        request,
-        viewer,
-        app_id,
+    return manage.answer(
         outcome,
-        engine=engine,
-        clock=clock,
-        settings=settings,
         done=lambda reply: (
             (f"?wire={reply.body['id']}", WIRE_PLACED)
             if reply.body["payment_method"] == "wire"
@@ -98,20 +81,11 @@ def add_funds_form(
 
 
 @router.post(f"{PATH}/settings", dependencies=[CsrfChecked])
-def settings_form(
-    app_id: str,
-    request: Request,
-    viewer: ManageViewer,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    cards: CardsDep,
-    form: FormFields,
-) -> Response:
+def settings_form(manage: ManageDep, form: FormFields) -> Response:
     outcome: Any
     renew, auto_reload = form.get("renew", ""), form.get("auto_reload", "")
     threshold, reload_amount = form.get("threshold", ""), form.get("reload_amount", "")
-    currency = _currency(engine, viewer.workspace_id)
+    currency = _currency(manage)
     try:
         reload: dict[str, Any] = {"enabled": auto_reload == "on"}
         if threshold.strip():
@@ -124,27 +98,18 @@ def settings_form(
     except ValueError as error:
         outcome = invalid_form(error) if isinstance(error, ValidationError) else Invalid(str(error))
     else:
-        outcome = attempt(
-            engine,
+        settings = manage.settings
+        outcome = manage.attempt(
             lambda session: subscriptions.update_settings(
                 session,
-                workspace_id=viewer.workspace_id,
-                app_id=app_id,
+                workspace_id=manage.viewer.workspace_id,
+                app_id=manage.app_id,
                 settings=changes,
-                actor=viewer.actor,
-                cards=cards,
+                actor=manage.viewer.actor,
+                cards=manage.cards,
                 funds_limits=(settings.funds_min_amount, settings.funds_max_amount),
                 low_balance=settings.low_balance_threshold,
-                now=clock.now(),
-            ),
+                now=manage.clock.now(),
+            )
         )
-    return after_action(
-        request,
-        viewer,
-        app_id,
-        outcome,
-        engine=engine,
-        clock=clock,
-        settings=settings,
-        done=lambda _: ("", "The settings were saved."),
-    )
+    return manage.answer(outcome, done=lambda _: ("", "The settings were saved."))

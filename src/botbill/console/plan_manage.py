@@ -10,11 +10,13 @@ comes in; only the actor names the person.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from botbill.console.access import CsrfChecked, ManageViewer, PlanViewer, Viewer
@@ -25,10 +27,12 @@ from botbill.console.writes import attempt, invalid_form
 from botbill.extensions import service as extensions
 from botbill.extensions.schemas import ExtensionRequestCreate, request_out
 from botbill.invoicing.profiles import seller_profile
+from botbill.kit.clock import Clock
 from botbill.kit.db import unit_of_work
 from botbill.kit.money import Money
 from botbill.kit.problems import Problem
 from botbill.kit.web import ClockDep, EngineDep
+from botbill.orders.providers import CardProvider
 from botbill.orders.service import get_order
 from botbill.orders.web import CardsDep, SettingsDep
 from botbill.plans.catalog import Plan
@@ -42,9 +46,11 @@ from botbill.workspaces.service import get_workspace
 
 router = APIRouter(route_class=ConsoleRoute)
 FormFields = Annotated[Mapping[str, str], Depends(read_form)]
+T = TypeVar("T")
 
 PATH = "/console/w/{workspace_id}/plan/{app_id}"
 UPGRADED = "The plan was changed; the new period starts now."
+WITHDRAWN = "The scheduled change was withdrawn; the plan renews as it is."
 DOWNGRADED = "The downgrade is scheduled for the end of the period; it can be withdrawn."
 
 
@@ -158,30 +164,41 @@ def manage_page(
     )
 
 
-def after_action(
-    request: Request,
-    viewer: Viewer,
-    app_id: str,
-    outcome: Any,
-    *,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: Settings,
-    done: Callable[[Any], tuple[str, str]],
-) -> Response:
-    """Back to the Manage page: redirected with a message after success (so a reload
-    does not repeat the action), or shown with the error and nothing changed."""
-    if isinstance(outcome, Problem):
-        return manage_page_response(
-            request, viewer, app_id, engine=engine, clock=clock, settings=settings, error=outcome
-        )
-    query, notice = done(outcome)
-    here = PATH.format(workspace_id=viewer.workspace_id, app_id=app_id)
-    return redirect(request, here + query, notice=notice)
+@dataclass(frozen=True, slots=True)
+class Manage:
+    """What every Manage form needs: who acts on which bot, and the parts the services
+    take. One dependency, so each form names only its own fields and its service call."""
+
+    request: Request
+    viewer: Viewer
+    app_id: str
+    engine: Engine
+    clock: Clock
+    settings: Settings
+    cards: CardProvider
+
+    def attempt(self, action: Callable[[Session], T]) -> T | Problem:
+        return attempt(self.engine, action)
+
+    def answer(self, outcome: Any, done: Callable[[Any], tuple[str, str]]) -> Response:
+        """Back to the Manage page: redirected with a message after success (so a reload
+        does not repeat the action), or shown with the error and nothing changed."""
+        if isinstance(outcome, Problem):
+            return manage_page_response(
+                self.request,
+                self.viewer,
+                self.app_id,
+                engine=self.engine,
+                clock=self.clock,
+                settings=self.settings,
+                error=outcome,
+            )
+        query, notice = done(outcome)
+        here = PATH.format(workspace_id=self.viewer.workspace_id, app_id=self.app_id)
+        return redirect(self.request, here + query, notice=notice)
 
 
-@router.post(f"{PATH}/change", dependencies=[CsrfChecked])
-def change_plan_form(
+def _manage(
     app_id: str,
     request: Request,
     viewer: ManageViewer,
@@ -189,8 +206,15 @@ def change_plan_form(
     clock: ClockDep,
     settings: SettingsDep,
     cards: CardsDep,
-    form: FormFields,
-) -> Response:
+) -> Manage:
+    return Manage(request, viewer, app_id, engine, clock, settings, cards)
+
+
+ManageDep = Annotated[Manage, Depends(_manage)]
+
+
+@router.post(f"{PATH}/change", dependencies=[CsrfChecked])
+def change_plan_form(manage: ManageDep, form: FormFields) -> Response:
     outcome: Any
     plan, token = form.get("plan", ""), form.get("token", "")
     payment_method = form.get("payment_method", "balance")
@@ -205,77 +229,45 @@ def change_plan_form(
     except ValidationError as error:
         outcome = invalid_form(error)
     else:
-        outcome = attempt(
-            engine,
+        outcome = manage.attempt(
             lambda session: subscriptions.change_plan(
                 session,
-                workspace_id=viewer.workspace_id,
-                app_id=app_id,
+                workspace_id=manage.viewer.workspace_id,
+                app_id=manage.app_id,
                 change=body,
-                actor=viewer.actor,
+                actor=manage.viewer.actor,
                 request=None,
-                cards=cards,
-                low_balance=settings.low_balance_threshold,
-                now=clock.now(),
-            ),
+                cards=manage.cards,
+                low_balance=manage.settings.low_balance_threshold,
+                now=manage.clock.now(),
+            )
         )
-    return after_action(
-        request,
-        viewer,
-        app_id,
-        outcome,
-        engine=engine,
-        clock=clock,
-        settings=settings,
-        done=lambda reply: ("", DOWNGRADED if reply.status_code == 202 else UPGRADED),
+    return manage.answer(
+        outcome, done=lambda reply: ("", DOWNGRADED if reply.status_code == 202 else UPGRADED)
     )
 
 
 @router.post(f"{PATH}/scheduled-change/withdraw", dependencies=[CsrfChecked])
-def withdraw_form(
-    app_id: str,
-    request: Request,
-    viewer: ManageViewer,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    cards: CardsDep,
-) -> Response:
-    outcome = attempt(
-        engine,
+def withdraw_form(manage: ManageDep) -> Response:
+    outcome = manage.attempt(
         lambda session: subscriptions.withdraw_scheduled_change(
             session,
-            workspace_id=viewer.workspace_id,
-            app_id=app_id,
-            actor=viewer.actor,
-            cards=cards,
-            low_balance=settings.low_balance_threshold,
-            now=clock.now(),
-        ),
+            workspace_id=manage.viewer.workspace_id,
+            app_id=manage.app_id,
+            actor=manage.viewer.actor,
+            cards=manage.cards,
+            low_balance=manage.settings.low_balance_threshold,
+            now=manage.clock.now(),
+        )
     )
-    return after_action(
-        request,
-        viewer,
-        app_id,
+    return manage.answer(
         outcome,
-        engine=engine,
-        clock=clock,
-        settings=settings,
         done=lambda _: ("", "The scheduled change was withdrawn; the plan renews as it is."),
     )
 
 
 @router.post(f"{PATH}/extension-requests", dependencies=[CsrfChecked])
-def extension_form(
-    app_id: str,
-    request: Request,
-    viewer: ManageViewer,
-    engine: EngineDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    cards: CardsDep,
-    form: FormFields,
-) -> Response:
+def extension_form(manage: ManageDep, form: FormFields) -> Response:
     outcome: Any
     days, reason = form.get("days", ""), form.get("reason", "")
     try:
@@ -285,26 +277,18 @@ def extension_form(
     except ValidationError as error:
         outcome = invalid_form(error)
     else:
-        outcome = attempt(
-            engine,
+        outcome = manage.attempt(
             lambda session: extensions.request_extension(
                 session,
-                get_workspace(session, viewer.workspace_id),
-                app_id,
+                get_workspace(session, manage.viewer.workspace_id),
+                manage.app_id,
                 days=body.days,
                 reason=body.reason,
-                actor=viewer.actor,
-                cards=cards,
-                now=clock.now(),
-            ),
+                actor=manage.viewer.actor,
+                cards=manage.cards,
+                now=manage.clock.now(),
+            )
         )
-    return after_action(
-        request,
-        viewer,
-        app_id,
-        outcome,
-        engine=engine,
-        clock=clock,
-        settings=settings,
-        done=lambda _: ("", "The extension was requested; an operator will decide."),
+    return manage.answer(
+        outcome, done=lambda _: ("", "The extension was requested; an operator will decide.")
     )
