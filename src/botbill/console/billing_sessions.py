@@ -16,9 +16,10 @@ from datetime import date, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from botbill.console.access import BillingSessionsViewer, Viewer
 from botbill.console.pages import ConsoleRoute, render, with_headers
@@ -29,6 +30,7 @@ from botbill.kit.pagination import cut_page, decode_cursor
 from botbill.kit.problems import Problem
 from botbill.kit.timezones import zone
 from botbill.kit.web import ClockDep, EngineDep
+from botbill.metering.models import BillingSession
 from botbill.usage import service
 from botbill.usage.schemas import BillingSessionOut
 from botbill.workspaces.models import App
@@ -91,6 +93,31 @@ def read_filters(
     return Filters(app_id or None, kind or None, from_date, to_date), problems
 
 
+FilterQuery = Annotated[str, Query()]
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """The filters of a page or CSV request, as read, with what was wrong in them."""
+
+    filters: Filters
+    problems: list[str]
+
+
+def _asked(
+    viewer: BillingSessionsViewer,
+    clock: ClockDep,
+    app_id: FilterQuery = "",
+    type: FilterQuery = "",
+    from_: Annotated[str, Query(alias="from")] = "",
+    to: FilterQuery = "",
+) -> Asked:
+    return Asked(*read_filters(viewer, clock.now(), app_id, type, from_, to))
+
+
+AskedDep = Annotated[Asked, Depends(_asked)]
+
+
 def _span(viewer: Viewer, filters: Filters) -> tuple[int, int]:
     tz = zone(viewer.timezone)
     return day_start(filters.from_date, tz), day_start(filters.to_date + timedelta(days=1), tz)
@@ -101,30 +128,39 @@ def _apps(engine: Engine, workspace_id: str) -> list[App]:
         return list_apps(session, workspace_id, limit=10_000)
 
 
+def _rows(
+    session: Session,
+    viewer: Viewer,
+    filters: Filters,
+    *,
+    after: tuple[int, int] | None,
+    limit: int,
+) -> list[BillingSession]:
+    """Up to ``limit`` billing sessions of the filters after ``after``, by start."""
+    start, end = _span(viewer, filters)
+    return service.billing_sessions(
+        session,
+        workspace_id=viewer.workspace_id,
+        app_id=filters.app_id,
+        start=start,
+        end=end,
+        kind=filters.kind,
+        after=after,
+        limit=limit,
+    )
+
+
 def _page(
     engine: Engine, clock: Clock, viewer: Viewer, filters: Filters, cursor: str | None
 ) -> tuple[list[BillingSessionOut], str | None]:
-    start, end = _span(viewer, filters)
     position = decode_cursor(cursor, arity=2)
     after = (int(position[0]), int(position[1])) if position else None
     with service.settled_read(
         engine, clock, workspace_id=viewer.workspace_id, app_id=filters.app_id
     ) as (session, _):
-        rows = service.billing_sessions(
-            session,
-            workspace_id=viewer.workspace_id,
-            app_id=filters.app_id,
-            start=start,
-            end=end,
-            kind=filters.kind,
-            after=after,
-            limit=PAGE_SIZE + 1,
-        )
+        rows = _rows(session, viewer, filters, after=after, limit=PAGE_SIZE + 1)
     rows, next_cursor = cut_page(rows, PAGE_SIZE, lambda row: [row.start, row.id])
     return [service.billing_session_out(row) for row in rows], next_cursor
-
-
-FilterQuery = Annotated[str, Query()]
 
 
 @router.get(PATH)
@@ -133,13 +169,10 @@ def billing_sessions_page(
     viewer: BillingSessionsViewer,
     engine: EngineDep,
     clock: ClockDep,
-    app_id: FilterQuery = "",
-    type: FilterQuery = "",
-    from_: Annotated[str, Query(alias="from")] = "",
-    to: FilterQuery = "",
+    asked: AskedDep,
     cursor: FilterQuery = "",
 ) -> Response:
-    filters, problems = read_filters(viewer, clock.now(), app_id, type, from_, to)
+    filters, problems = asked.filters, asked.problems
     apps = _apps(engine, viewer.workspace_id)
     page_url = f"/console/w/{viewer.workspace_id}/billing-sessions"
     sessions: list[BillingSessionOut] = []
@@ -168,19 +201,13 @@ def billing_sessions_page(
 
 @router.get(PATH + ".csv")
 def billing_sessions_csv(
-    viewer: BillingSessionsViewer,
-    engine: EngineDep,
-    clock: ClockDep,
-    app_id: FilterQuery = "",
-    type: FilterQuery = "",
-    from_: Annotated[str, Query(alias="from")] = "",
-    to: FilterQuery = "",
+    viewer: BillingSessionsViewer, engine: EngineDep, clock: ClockDep, asked: AskedDep
 ) -> Response:
     """Every billing session of the filters (not only one page), the API's fields."""
-    filters, problems = read_filters(viewer, clock.now(), app_id, type, from_, to)
-    if problems:
-        return with_headers(Response(" ".join(problems), status_code=422, media_type="text/plain"))
-    start, end = _span(viewer, filters)
+    filters = asked.filters
+    if asked.problems:
+        text = " ".join(asked.problems)
+        return with_headers(Response(text, status_code=422, media_type="text/plain"))
 
     def lines() -> Iterator[str]:
         out = io.StringIO()
@@ -191,16 +218,7 @@ def billing_sessions_csv(
             engine, clock, workspace_id=viewer.workspace_id, app_id=filters.app_id
         ) as (session, _):
             while True:
-                rows = service.billing_sessions(
-                    session,
-                    workspace_id=viewer.workspace_id,
-                    app_id=filters.app_id,
-                    start=start,
-                    end=end,
-                    kind=filters.kind,
-                    after=after,
-                    limit=CSV_CHUNK,
-                )
+                rows = _rows(session, viewer, filters, after=after, limit=CSV_CHUNK)
                 for row in rows:
                     item = service.billing_session_out(row).model_dump()
                     writer.writerow(item[column] for column in CSV_COLUMNS)
